@@ -1,0 +1,64 @@
+"""The publish step: the gate, then the atomic copy of the marts into the BI-ready file."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from data_checks.gate import decide
+from orchestration.assets.dbt import campaign_warehouse_dbt_models
+from orchestration.publishing import (
+    PublicationRecord,
+    new_version,
+    publish_marts,
+    record_publication,
+)
+from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+from orchestration.run_checks import (
+    PUBLISHED_KEY,
+    check_outcomes,
+    required_blocking_checks,
+)
+
+MART_KEYS = sorted(
+    (key for key in campaign_warehouse_dbt_models.keys if key.path[0] == "marts"),
+    key=lambda key: key.to_user_string(),
+)
+
+
+@dg.asset(
+    key=PUBLISHED_KEY,
+    deps=MART_KEYS,
+    group_name="published",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_WRITER_POOL,
+    description="The marts as BI tools read them (`reports.duckdb`), published only when every "
+    "blocking check of this build ran and passed; recorded in `publications`.",
+)
+def published_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    settings = warehouse.settings
+    required = required_blocking_checks(context.repository_def.asset_graph, PUBLISHED_KEY)
+    decision = decide(required, check_outcomes(context.instance, context.run_id))
+    record = PublicationRecord(
+        version=new_version(context.run_id),
+        run_id=context.run_id,
+        status="published" if decision.passed else "refused",
+        reason=None if decision.passed else decision.summary(),
+        checks=[outcome.as_dict() for outcome in decision.outcomes],
+    )
+    if not decision.passed:
+        with warehouse.connect() as conn:
+            record_publication(conn, record)
+        raise dg.Failure(description=decision.summary(), metadata={"version": record.version})
+
+    publish_marts(settings.warehouse_path, settings.reports_path, settings.exports_dir, record)
+    with warehouse.connect() as conn:
+        record_publication(conn, record)
+    context.log.info(f"published version {record.version}: {decision.summary()}")
+    return dg.MaterializeResult(
+        metadata={
+            "version": record.version,
+            "path": dg.MetadataValue.path(str(settings.reports_path)),
+            "blocking_checks_passed": len(required),
+            **{f"rows/{mart}": count for mart, count in record.row_counts.items()},
+        }
+    )

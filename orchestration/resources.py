@@ -1,0 +1,62 @@
+"""Dagster resources: the warehouse (paths and installation settings) as one configurable resource."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.settings import Settings
+
+# Every asset that writes warehouse.duckdb runs in this pool; DuckDB allows a single writer process.
+WAREHOUSE_WRITER_POOL = "duckdb_warehouse_writer"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where the pipeline reads and writes, and the installation settings the steps need."""
+
+    landing_dir: str
+    data_dir: str
+    reporting_timezone: str = "Europe/Moscow"
+    currency: str = "RUB"
+    default_attribution_days: int = 7
+    hard_bounce_threshold: int = 3
+    # Secret: in Definitions it is bound to dg.EnvVar("CW_PII_HASH_KEY") when that is set.
+    pii_hash_key: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        # Keep a real key out of run config and the UI: resolve it from the environment at run time.
+        key = dg.EnvVar("CW_PII_HASH_KEY") if os.environ.get("CW_PII_HASH_KEY") else None
+        return cls(
+            landing_dir=str(settings.landing_dir),
+            data_dir=str(settings.data_dir),
+            reporting_timezone=settings.reporting_timezone,
+            currency=settings.currency,
+            default_attribution_days=settings.default_attribution_days,
+            hard_bounce_threshold=settings.hard_bounce_threshold,
+            pii_hash_key=key or settings.pii_hash_key,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            landing_dir=Path(self.landing_dir),
+            data_dir=Path(self.data_dir),
+            reporting_timezone=self.reporting_timezone,
+            currency=self.currency,
+            default_attribution_days=self.default_attribution_days,
+            hard_bounce_threshold=self.hard_bounce_threshold,
+            pii_hash_key=self.pii_hash_key,
+        )
+
+    def dbt_vars_arg(self) -> str:
+        return json.dumps(self.settings.dbt_vars())
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        path = self.settings.warehouse_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path), read_only=read_only)

@@ -1,0 +1,79 @@
+"""What a finished run amounts to: published, or refused with the reasons, always recorded."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import duckdb
+
+from data_checks.gate import decide
+from orchestration.publishing import PublicationRecord, new_version, record_publication
+from orchestration.run_checks import (
+    PUBLISHED_KEY,
+    check_outcomes,
+    failed_steps,
+    required_blocking_checks,
+)
+from orchestration.settings import Settings
+
+
+def _recorded_publication(settings: Settings, run_id: str) -> dict | None:
+    if not settings.warehouse_path.exists():
+        return None
+    with duckdb.connect(str(settings.warehouse_path)) as conn:
+        exists = conn.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'audit' and table_name = 'publications'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute(
+            "select version, status, reason, row_counts, checks from audit.publications "
+            "where run_id = ? order by recorded_at desc limit 1",
+            [run_id],
+        ).fetchone()
+    if row is None:
+        return None
+    version, status, reason, row_counts, checks = row
+    return {
+        "run_id": run_id,
+        "version": version,
+        "status": status,
+        "reason": reason,
+        "row_counts": json.loads(row_counts or "{}"),
+        "checks": json.loads(checks or "[]"),
+    }
+
+
+def conclude_run(
+    instance: dg.DagsterInstance, run_id: str, settings: Settings, defs: dg.Definitions
+) -> tuple[int, dict]:
+    """Exit code and publication record of `run_id`; record a refusal if the run left none."""
+    publication = _recorded_publication(settings, run_id)
+    steps = failed_steps(instance, run_id)
+    if publication is None:
+        # The publish step never ran (an upstream step failed, or Dagster skipped it): the run
+        # did not publish, and the refusal is recorded with everything that went wrong.
+        required = required_blocking_checks(defs.resolve_asset_graph(), PUBLISHED_KEY)
+        decision = decide(required, check_outcomes(instance, run_id))
+        failures = [f"step {step} failed" for step in steps] + decision.failures
+        record = PublicationRecord(
+            version=new_version(run_id),
+            run_id=run_id,
+            status="refused",
+            reason="; ".join(failures) or "the publish step did not run",
+            checks=[outcome.as_dict() for outcome in decision.outcomes],
+        )
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.warehouse_path)) as conn:
+            record_publication(conn, record)
+        publication = _recorded_publication(settings, run_id) or {}
+    publication["path"] = str(settings.reports_path)
+    publication["failures"] = [f"step {step} failed" for step in steps] + [
+        f"{c['check']}: {c.get('description') or 'failed'}"
+        for c in publication.get("checks", [])
+        if c.get("blocking") and not c.get("passed")
+    ]
+    code = 0 if publication.get("status") == "published" else 1
+    return code, publication
