@@ -1,4 +1,4 @@
-"""Dagster resources: the warehouse (paths and installation settings) as one configurable resource."""
+"""Dagster resources: the warehouse (paths and installation settings) as one resource."""
 
 from __future__ import annotations
 
