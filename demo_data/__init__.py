@@ -1,1 +1,5 @@
+"""Demo data generator: a deterministic, numpy-vectorized landing zone for every feed."""
 
+from .generator import generate
+
+__all__ = ["generate"]

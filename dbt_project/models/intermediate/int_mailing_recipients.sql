@@ -1,0 +1,156 @@
+-- One row per mailing and customer: every audience member (any eligibility, both groups)
+-- and every dispatched customer. Funnel membership (reports.md): a recipient has a sent
+-- dispatch; delivered, opened and clicked roll up the customer's messages, so each stage is
+-- a subset of the one before (SMS: is_opened is null). Groups are intent to treat: grp and
+-- variant come from the audience, whether or not the message reached the customer.
+with
+
+mailings as (
+
+    select * from {{ ref('int_mailings') }}
+
+),
+
+audience as (
+
+    select * from {{ ref('stg_marketing__audience') }}
+
+),
+
+messages as (
+
+    select * from {{ ref('int_messages') }}
+
+),
+
+members as (
+
+    select
+        mailing_id,
+        customer_id
+    from audience
+    union
+    select
+        mailing_id,
+        customer_id
+    from messages
+
+),
+
+per_customer as (
+
+    select
+        mailing_id,
+        customer_id,
+        count(case when dispatch_status = 'sent' then 1 end) as sent_messages,
+        count(case when dispatch_status = 'skipped' then 1 end) as skipped_dispatches,
+        min(case when dispatch_status = 'sent' then dispatched_at end) as first_dispatched_at,
+        max(final_status_rank) as final_status_rank,
+        min(delivered_at) as delivered_at,
+        min(first_opened_at) as first_opened_at,
+        min(first_clicked_at) as first_clicked_at,
+        cast(sum(opens) as {{ dbt.type_bigint() }}) as opens,
+        cast(sum(machine_opens) as {{ dbt.type_bigint() }}) as machine_opens,
+        cast(sum(clicks) as {{ dbt.type_bigint() }}) as clicks,
+        cast(sum(segments) as {{ dbt.type_bigint() }}) as segments
+    from messages
+    group by mailing_id, customer_id
+
+),
+
+latest_skip as (
+
+    select
+        mailing_id,
+        customer_id,
+        skip_reason,
+        row_number() over (
+            partition by mailing_id, customer_id
+            order by dispatched_at desc, dispatch_id desc
+        ) as skip_rank
+    from messages
+    where dispatch_status = 'skipped'
+
+),
+
+joined as (
+
+    select
+        members.mailing_id,
+        members.customer_id,
+        mailings.channel,
+        audience.grp,
+        case when audience.grp = 'treatment' then audience.variant end as variant,
+        audience.eligibility,
+        audience.address_hash as contact_hash,
+        audience.customer_id is not null as is_audience_member,
+        coalesce(per_customer.sent_messages, 0) > 0 as is_recipient,
+        coalesce(per_customer.sent_messages, 0) as sent_messages,
+        coalesce(per_customer.skipped_dispatches, 0) as skipped_dispatches,
+        per_customer.first_dispatched_at,
+        per_customer.final_status_rank,
+        per_customer.delivered_at,
+        per_customer.first_opened_at,
+        per_customer.first_clicked_at,
+        per_customer.opens,
+        per_customer.machine_opens,
+        per_customer.clicks,
+        per_customer.segments,
+        latest_skip.skip_reason
+    from members
+    left join mailings
+        on members.mailing_id = mailings.mailing_id
+    left join audience
+        on
+            members.mailing_id = audience.mailing_id
+            and members.customer_id = audience.customer_id
+    left join per_customer
+        on
+            members.mailing_id = per_customer.mailing_id
+            and members.customer_id = per_customer.customer_id
+    left join latest_skip
+        on
+            members.mailing_id = latest_skip.mailing_id
+            and members.customer_id = latest_skip.customer_id
+            and latest_skip.skip_rank = 1
+
+)
+
+select
+    mailing_id,
+    customer_id,
+    channel,
+    grp,
+    variant,
+    eligibility,
+    contact_hash,
+    is_audience_member,
+    case
+        when is_recipient then 'sent'
+        when skipped_dispatches > 0 then 'skipped'
+    end as dispatch_status,
+    case when not is_recipient then skip_reason end as skip_reason,
+    is_recipient,
+    sent_messages,
+    skipped_dispatches,
+    first_dispatched_at,
+    case final_status_rank
+        when 4 then 'delivered'
+        when 3 then 'failed'
+        when 2 then 'sent'
+        when 1 then 'queued'
+    end as final_status,
+    coalesce(final_status_rank = 4, false) as is_delivered,
+    delivered_at,
+    first_opened_at,
+    case
+        when channel = 'sms' then null
+        else first_opened_at is not null
+    end as is_opened,
+    first_clicked_at,
+    first_clicked_at is not null as is_clicked,
+    opens,
+    machine_opens,
+    clicks,
+    segments
+from joined

@@ -1,0 +1,52 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'events') }}
+
+),
+
+renamed as (
+
+    select
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        lower(trim(provider)) as provider,
+        lower(trim(channel)) as channel,
+        nullif(trim(provider_message_id), '') as provider_message_id,
+        lower(trim(event_type)) as event_type,
+        {{ try_cast('occurred_at', dbt.type_timestamp()) }} as occurred_at,
+        nullif(trim(url), '') as url,
+        nullif(trim(error_code), '') as error_code,
+        cast(reason as {{ dbt.type_string() }}) as reason,
+        _ingested_at,
+        _file_hash,
+        _row_number
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by provider, event_id
+            order by _ingested_at asc, _file_hash asc, _row_number asc
+        ) as copy_rank
+    from renamed
+
+)
+
+select
+    {{ surrogate_key(['provider', 'event_id']) }} as provider_event_id,
+    event_id,
+    provider,
+    channel,
+    provider_message_id,
+    event_type,
+    occurred_at,
+    url,
+    error_code,
+    reason
+from ranked
+where copy_rank = 1

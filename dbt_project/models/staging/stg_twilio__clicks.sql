@@ -1,0 +1,57 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'twilio_clicks') }}
+
+),
+
+renamed as (
+
+    select
+        lower(trim(event_type)) as event_type,
+        cast(sms_sid as {{ dbt.type_string() }}) as message_sid,
+        cast(to_hash as {{ dbt.type_string() }}) as to_hash,
+        nullif(trim(link), '') as url,
+        {{ try_cast('click_time', dbt.type_timestamp()) }} as clicked_at,
+        cast(messaging_service_sid as {{ dbt.type_string() }}) as messaging_service_sid,
+        cast(user_agent as {{ dbt.type_string() }}) as user_agent,
+        _ingested_at,
+        _file_hash,
+        _row_number
+    from source
+
+),
+
+keyed as (
+
+    select
+        *,
+        {{ surrogate_key(['message_sid', 'clicked_at', 'url', 'user_agent']) }} as click_id
+    from renamed
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by click_id
+            order by _ingested_at asc, _file_hash asc, _row_number asc
+        ) as copy_rank
+    from keyed
+
+)
+
+select
+    click_id,
+    event_type,
+    message_sid,
+    to_hash,
+    url,
+    clicked_at,
+    messaging_service_sid,
+    user_agent
+from ranked
+where copy_rank = 1

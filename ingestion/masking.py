@@ -1,0 +1,60 @@
+"""Masking of anything that looks like an e-mail address or a phone number in free text.
+
+Used on quarantined raw text and reasons, on free-text columns (bodies, URLs, bounce reasons) and
+on ``extra``. The same patterns run in SQL (RE2, vectorized) and in Python (tests).
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+EMAIL_MASK = "<email>"
+PHONE_MASK = "<phone>"
+
+# local@domain.tld, also URL-encoded (user%40example.com)
+EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+(@|%40)[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+"
+
+# Phone-like digit runs; written for RE2 (no look-around). Dates, times, IPs, money amounts and
+# Unix seconds up to 2033 (10 digits starting with 1) do not match.
+PHONE_PATTERN = "|".join(
+    [
+        r"\+\s*\(?\d(?:[\s().\-]{0,2}\d){7,14}",  # +7 (912) 345-67-89, +79123456789
+        r"\b\d{11,15}\b",  # 79123456789, 0079123456789
+        r"\b[02-9]\d{9}\b",  # 9123456789 (10 digits; Unix seconds 1xxxxxxxxx are left alone)
+        # 8 (912) 345-67-89
+        r"\b\d{1,3}[\s.\-]?\(\d{2,5}\)[\s.\-]?\d{2,4}(?:[\s.\-]?\d{2,4}){1,3}\b",
+        r"\(\d{3}\)\s?\d{3}[\s.\-]\d{4}\b",  # (202) 555-0143
+        r"\b\d{1,3}[\s.\-]\d{3}[\s.\-]\d{3}[\s.\-]\d{2}[\s.\-]\d{2}\b",  # 8 912 345 67 89
+        r"\b\d{3}[\s.\-]\d{3}[\s.\-]\d{4}\b",  # 202-555-0143
+    ]
+)
+
+_EMAIL_RE = re.compile(EMAIL_PATTERN, re.ASCII)
+_PHONE_RE = re.compile(PHONE_PATTERN, re.ASCII)
+
+
+def mask_text(text: str | None) -> str | None:
+    """Python twin of the ``cw_mask`` SQL macro."""
+    if text is None:
+        return None
+    return _PHONE_RE.sub(PHONE_MASK, _EMAIL_RE.sub(EMAIL_MASK, text))
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+MACROS = [
+    f"""CREATE OR REPLACE TEMP MACRO cw_mask(v) AS
+        CASE WHEN regexp_matches(v, '[0-9@%]') THEN
+            regexp_replace(regexp_replace(v, {_sql_string(EMAIL_PATTERN)}, '{EMAIL_MASK}', 'g'),
+                           {_sql_string(PHONE_PATTERN)}, '{PHONE_MASK}', 'g')
+        ELSE v END""",
+]
+
+
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    for sql in MACROS:
+        con.execute(sql)

@@ -1,0 +1,79 @@
+"""DDL of the raw and audit tables (docs/architecture.md), created idempotently."""
+
+from __future__ import annotations
+
+import duckdb
+
+from .feeds import FEEDS, FeedSpec, child_columns, raw_columns
+from .sqlutil import ident
+
+LINEAGE_COLUMNS: list[tuple[str, str]] = [
+    ("_file_hash", "VARCHAR NOT NULL"),
+    ("_row_number", "BIGINT NOT NULL"),
+    ("_ingested_at", "TIMESTAMP NOT NULL"),
+]
+RECORD_HASH_COLUMN = "_record_hash"  # replay key of whole-record feeds
+
+INGESTED_FILES_DDL = """
+CREATE TABLE IF NOT EXISTS audit.ingested_files (
+    file_hash        VARCHAR PRIMARY KEY,
+    feed             VARCHAR NOT NULL,
+    path             VARCHAR NOT NULL,
+    size_bytes       BIGINT NOT NULL,
+    status           VARCHAR NOT NULL CHECK (status IN ('loaded', 'rejected')),
+    error            VARCHAR,
+    rows_read        BIGINT NOT NULL,
+    rows_loaded      BIGINT NOT NULL,
+    rows_replayed    BIGINT NOT NULL,
+    rows_quarantined BIGINT NOT NULL,
+    ingested_at      TIMESTAMP NOT NULL,
+    CHECK (rows_read = rows_loaded + rows_replayed + rows_quarantined)
+)"""
+
+QUARANTINE_DDL = """
+CREATE TABLE IF NOT EXISTS audit.quarantine (
+    feed           VARCHAR NOT NULL,
+    file_hash      VARCHAR NOT NULL,
+    path           VARCHAR NOT NULL,
+    row_number     BIGINT,
+    reason         VARCHAR NOT NULL,
+    raw_text       VARCHAR,
+    quarantined_at TIMESTAMP NOT NULL
+)"""
+
+
+def raw_table_columns(spec: FeedSpec) -> list[tuple[str, str]]:
+    """All columns of the feed's main raw table, in order."""
+    cols = raw_columns(spec) + [("extra", "VARCHAR")]
+    if spec.whole_record_key:
+        cols.append((RECORD_HASH_COLUMN, "VARCHAR NOT NULL"))
+    return cols + LINEAGE_COLUMNS
+
+
+def child_table_columns(spec: FeedSpec) -> list[tuple[str, str]]:
+    return child_columns(spec) + [("extra", "VARCHAR")] + LINEAGE_COLUMNS
+
+
+def _create(table: str, columns: list[tuple[str, str]]) -> str:
+    body = ",\n    ".join(f"{ident(c)} {t}" for c, t in columns)
+    return f"CREATE TABLE IF NOT EXISTS raw.{ident(table)} (\n    {body}\n)"
+
+
+def ddl() -> list[str]:
+    statements = [
+        "CREATE SCHEMA IF NOT EXISTS raw",
+        "CREATE SCHEMA IF NOT EXISTS audit",
+        INGESTED_FILES_DDL,
+        QUARANTINE_DDL,
+    ]
+    for spec in FEEDS.values():
+        statements.append(_create(spec.table, raw_table_columns(spec)))
+        if spec.child:
+            statements.append(_create(spec.child.table, child_table_columns(spec)))
+    return statements
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and audit schemas and every table (all feeds, so dbt sources exist)."""
+    for sql in ddl():
+        con.execute(sql)

@@ -1,0 +1,158 @@
+"""The SQL building blocks of ingestion against their Python references: keyed hash (hmac.new),
+normalization, masking, timestamp parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from ingestion import IngestSettings, hashing, masking
+from ingestion.pipeline import prepare_connection
+
+KEYS = ["k", "unit-test-pii-key", "ключ-🔑", "x" * 64, "y" * 100]
+
+
+@pytest.fixture
+def con_for():
+    cons = []
+
+    def make(key: str) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        prepare_connection(con, IngestSettings(pii_hash_key=key))
+        cons.append(con)
+        return con
+
+    yield make
+    for con in cons:
+        con.close()
+
+
+def _sql(con, expr: str, value):
+    return con.execute(f"SELECT {expr}", [value]).fetchone()[0]
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_sql_hmac_equals_python_hmac(con_for, key):
+    con = con_for(key)
+    for msg in ["a@b.co", "+79123456789", "", "ünïcødé@example.com", "x" * 200]:
+        expected = hmac.new(key.encode(), msg.encode(), hashlib.sha256).hexdigest()
+        assert _sql(con, "cw_hmac(?)", msg) == expected
+    assert _sql(con, "cw_hmac(?)", None) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("  John.Doe@Example.COM ", "john.doe@example.com"),
+        (" Ivan.Petrov1@Mail.RU ", "ivan.petrov1@mail.ru"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_email_normalization_and_hash(con_for, raw, normalized):
+    con = con_for("unit-test-pii-key")
+    assert hashing.normalize_email(raw) == normalized
+    assert _sql(con, "cw_norm_email(?)", raw) == normalized
+    assert _sql(con, "cw_hash_email(?)", raw) == hashing.hash_email(raw, "unit-test-pii-key")
+    if normalized:
+        reference = hmac.new(b"unit-test-pii-key", normalized.encode(), hashlib.sha256)
+        assert _sql(con, "cw_hash_email(?)", raw) == reference.hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("+7 (912) 345-67-89", "+79123456789"),
+        ("+79123456789", "+79123456789"),
+        ("0079123456789", "+79123456789"),
+        ("00 7 912 345 67 89", "+79123456789"),
+        ("79123456789", "+79123456789"),
+        (" +1 (202) 555-0143 ", "+12025550143"),
+        ("MyShop", "myshop"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_phone_normalization_to_e164_and_hash(con_for, raw, normalized):
+    con = con_for("unit-test-pii-key")
+    assert hashing.normalize_phone(raw) == normalized
+    assert _sql(con, "cw_norm_phone(?)", raw) == normalized
+    assert _sql(con, "cw_hash_phone(?)", raw) == hashing.hash_phone(raw, "unit-test-pii-key")
+
+
+def test_contact_is_email_when_it_has_an_at_sign(con_for):
+    con = con_for("k")
+    assert _sql(con, "cw_hash_contact(?)", " A@B.co ") == hashing.hash_email("a@b.co", "k")
+    assert _sql(con, "cw_hash_contact(?)", "+7 912 345-67-89") == hashing.hash_phone(
+        "+79123456789", "k"
+    )
+
+
+def test_different_keys_give_different_hashes(con_for):
+    assert _sql(con_for("a"), "cw_hash_email(?)", "x@y.z") != _sql(
+        con_for("b"), "cw_hash_email(?)", "x@y.z"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("write to John.Doe@Example.com now", "write to <email> now"),
+        ("call +7 (912) 345-67-89!", "call <phone>!"),
+        ("+79123456789", "<phone>"),
+        ("8 (912) 345-67-89", "<phone>"),
+        ("8 912 345 67 89", "<phone>"),
+        ("(202) 555-0143 or 202-555-0143", "<phone> or <phone>"),
+        ("https://shop.example/?e=ivan%40mail.ru&x=1", "https://shop.example/?e=<email>&x=1"),
+        # not personal data: left alone
+        ("2026-11-02T09:15:00+03:00", "2026-11-02T09:15:00+03:00"),
+        ("Mon, 02 Nov 2026 06:15:00 +0000", "Mon, 02 Nov 2026 06:15:00 +0000"),
+        ('{"timestamp":1793000000,"ip":"10.0.0.1","amount":1234567.89}', None),
+        ("SM0123456789abcdef0123456789abcdef", None),
+    ],
+)
+def test_masking_sql_matches_python(con_for, text, masked):
+    con = con_for("k")
+    expected = text if masked is None else masked
+    assert masking.mask_text(text) == expected
+    assert _sql(con, "cw_mask(?)", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2026-11-02T09:15:00+03:00", datetime(2026, 11, 2, 6, 15)),
+        ("2026-11-02T09:15:00-05:30", datetime(2026, 11, 2, 14, 45)),
+        ("2026-11-02T06:15:00Z", datetime(2026, 11, 2, 6, 15)),
+        ("2026-11-02T06:15:00.123Z", datetime(2026, 11, 2, 6, 15, 0, 123000)),
+        ("2026-11-02T06:15:00", datetime(2026, 11, 2, 6, 15)),  # no offset: UTC
+        ("2026-11-02 06:15:00", datetime(2026, 11, 2, 6, 15)),
+        ("1793000000", datetime(2026, 10, 26, 7, 33, 20)),  # Unix seconds
+        ("1793000000.5", datetime(2026, 10, 26, 7, 33, 20, 500000)),
+        ("Mon, 02 Nov 2026 09:15:00 +0300", datetime(2026, 11, 2, 6, 15)),  # RFC 2822
+        ("Fri, 02 Oct 2026 06:42:59 +0000", datetime(2026, 10, 2, 6, 42, 59)),
+        ("2 Nov 2026 09:15:00 GMT", datetime(2026, 11, 2, 9, 15)),
+        ("2026-13-01", None),
+        ("2026-02-30T10:00:00Z", None),
+        ("31/10/2026 25:61", None),
+        ("Mon, 32 Nov 2026 06:15:00 +0000", None),
+        ("17900000OO", None),
+        ("yesterday", None),
+        ("2026", None),
+        ("", None),
+    ],
+)
+def test_timestamp_forms_to_utc(con_for, text, utc):
+    assert _sql(con_for("k"), "cw_ts(?)", text) == utc
+
+
+def test_timestamps_do_not_depend_on_the_session_zone(con_for):
+    con = con_for("k")
+    con.execute("SET TimeZone = 'Asia/Vladivostok'")
+    assert _sql(con, "cw_ts(?)", "2026-11-02T06:15:00") == datetime(2026, 11, 2, 6, 15)
+    assert _sql(con, "cw_ts(?)", "2026-11-02T09:15:00+03:00") == datetime(2026, 11, 2, 6, 15)
