@@ -8,6 +8,7 @@ record of that run. It exits 0 only when that run published.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_NOT_PUBLISHED = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 3
 
 
 def _configure_paths(landing: str | None, data: str | None) -> None:
@@ -55,6 +57,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Keep stdout for the CLI's own answer: Dagster and the dbt subprocess log to stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def run_pipeline() -> tuple[int, dict]:
     """Execute the job once; return the exit code and the publication record of the run."""
     from orchestration.settings import Settings
@@ -68,7 +84,8 @@ def run_pipeline() -> tuple[int, dict]:
     from orchestration.run_outcome import conclude_run
 
     job = defs.resolve_job_def("campaign_warehouse")
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    with _stdout_to_stderr():
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
     return conclude_run(instance, result.run_id, settings, defs)
 
 
@@ -138,8 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration.warehouse_lock import WarehouseLockedError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except WarehouseLockedError as error:
+        print(f"campaign-warehouse: {error}", file=sys.stderr)
+        return EXIT_LOCKED
 
 
 if __name__ == "__main__":

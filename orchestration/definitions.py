@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -19,12 +22,15 @@ settings = Settings.from_env()
 os.environ.setdefault("CW_WAREHOUSE_PATH", str(settings.warehouse_path))
 
 warehouse = WarehouseResource.from_settings(settings)
+# The dbt installed beside this Python (the venv), even when the venv is not activated.
+venv_dbt = Path(sys.executable).parent / "dbt"
+dbt_executable = str(venv_dbt) if venv_dbt.exists() else (shutil.which("dbt") or "dbt")
 
 defs = dg.Definitions(
     assets=[ingest_landing_zone_asset, campaign_warehouse_dbt_models, published_reports],
     jobs=[campaign_warehouse_job],
     resources={
         "warehouse": warehouse,
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable),
     },
 )

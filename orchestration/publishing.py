@@ -26,7 +26,7 @@ create table if not exists {table} (
     status varchar not null,          -- 'published' | 'refused'
     reason varchar,                   -- why a publication was refused
     row_counts varchar,               -- JSON object: mart -> rows
-    checks varchar                    -- JSON array of {check, asset, severity, passed, ...}
+    checks varchar                    -- JSON array: check, severity, blocking, passed, ...
 )
 """
 

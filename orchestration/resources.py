@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.settings import Settings
+from orchestration.warehouse_lock import connect_warehouse
 
 # Every asset that writes warehouse.duckdb runs in this pool; DuckDB allows a single writer process.
 WAREHOUSE_WRITER_POOL = "duckdb_warehouse_writer"
@@ -59,4 +60,4 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         path = self.settings.warehouse_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path), read_only=read_only)
+        return connect_warehouse(path, read_only=read_only)

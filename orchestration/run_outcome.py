@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import dagster as dg
-import duckdb
 
 from data_checks.gate import decide
 from orchestration.publishing import PublicationRecord, new_version, record_publication
@@ -16,12 +15,13 @@ from orchestration.run_checks import (
     required_blocking_checks,
 )
 from orchestration.settings import Settings
+from orchestration.warehouse_lock import connect_warehouse
 
 
 def _recorded_publication(settings: Settings, run_id: str) -> dict | None:
     if not settings.warehouse_path.exists():
         return None
-    with duckdb.connect(str(settings.warehouse_path)) as conn:
+    with connect_warehouse(settings.warehouse_path) as conn:
         exists = conn.execute(
             "select count(*) from duckdb_tables() "
             "where schema_name = 'audit' and table_name = 'publications'"
@@ -66,7 +66,7 @@ def conclude_run(
             checks=[outcome.as_dict() for outcome in decision.outcomes],
         )
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.warehouse_path)) as conn:
+        with connect_warehouse(settings.warehouse_path) as conn:
             record_publication(conn, record)
         publication = _recorded_publication(settings, run_id) or {}
     publication["path"] = str(settings.reports_path)

@@ -18,7 +18,15 @@ def _defs():
 
 def test_definitions_validate_with_the_dagster_cli():
     result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "orchestration.definitions"],
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "definitions",
+            "validate",
+            "-m",
+            "orchestration.definitions",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -14,9 +14,7 @@ def test_all_required_checks_passed_publishes():
 
 
 def test_failed_blocking_check_refuses_with_count_and_examples():
-    decision = decide(
-        {"a:x"}, [outcome("a:x", passed=False, failing_rows=3, examples="m1, m2")]
-    )
+    decision = decide({"a:x"}, [outcome("a:x", passed=False, failing_rows=3, examples="m1, m2")])
     assert not decision.passed
     assert decision.failures == ["a:x failed (3 failing rows), e.g. m1, m2"]
 

@@ -4,8 +4,6 @@ The manifest is prepared at build time (`make prepare`, i.e. `dbt parse`), never
 under `dagster dev` where `prepare_if_dev` keeps it fresh while models are edited.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any

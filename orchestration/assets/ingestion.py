@@ -4,8 +4,6 @@ The work itself lives in the `ingestion` package (no Dagster there); this module
 asset keys and reports per-feed accounting as materialization metadata.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from ingestion import IngestSettings, ingest_landing_zone

@@ -1,7 +1,5 @@
 """The publish step: the gate, then the atomic copy of the marts into the BI-ready file."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from data_checks.gate import decide
@@ -36,7 +34,7 @@ MART_KEYS = sorted(
 )
 def published_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
-    required = required_blocking_checks(context.repository_def.asset_graph, PUBLISHED_KEY)
+    required = required_blocking_checks(context.job_def.asset_layer.asset_graph, PUBLISHED_KEY)
     decision = decide(required, check_outcomes(context.instance, context.run_id))
     record = PublicationRecord(
         version=new_version(context.run_id),
