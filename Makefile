@@ -31,7 +31,7 @@ run: prepare
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests
+	cd dbt_project && CW_WAREHOUSE_PATH=:memory: ../$(BIN)/sqlfluff lint models macros tests
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .

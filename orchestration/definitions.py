@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.assets.checks import great_expectations_checks
 from orchestration.assets.dbt import campaign_warehouse_dbt_models, dbt_project
 from orchestration.assets.ingestion import ingest_landing_zone_asset
 from orchestration.assets.publish import published_reports
@@ -28,6 +29,7 @@ dbt_executable = str(venv_dbt) if venv_dbt.exists() else (shutil.which("dbt") or
 
 defs = dg.Definitions(
     assets=[ingest_landing_zone_asset, campaign_warehouse_dbt_models, published_reports],
+    asset_checks=[great_expectations_checks],
     jobs=[campaign_warehouse_job],
     resources={
         "warehouse": warehouse,

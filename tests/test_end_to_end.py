@@ -51,7 +51,9 @@ def test_every_landed_row_is_accounted_for(pipeline_run):
             "where rows_read <> rows_loaded + rows_replayed + rows_quarantined"
         ).fetchall()
         assert broken == []
-        feeds = {row[0] for row in conn.execute("select distinct feed from audit.ingested_files")}
+        feeds = {
+            f for (f,) in conn.execute("select distinct feed from audit.ingested_files").fetchall()
+        }
         assert len(feeds) == 13
         quarantined = conn.execute("select count(*) from audit.quarantine").fetchone()[0]
         assert quarantined > 0

@@ -6,9 +6,9 @@ import json
 from collections import Counter
 
 import pytest
-from test_ingestion_support import assert_balanced, ingest, rows
 
 from ingestion import FEEDS
+from tests.test_ingestion_support import assert_balanced, ingest, rows
 
 # manifest bad-row kind -> how the quarantine reason starts
 REASON_KIND = {

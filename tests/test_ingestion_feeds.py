@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from test_ingestion_support import (
+from ingestion import FEEDS, hashing
+from tests.test_ingestion_support import (
     KEY,
     assert_balanced,
     csv_text,
@@ -20,8 +21,6 @@ from test_ingestion_support import (
     quarantine,
     rows,
 )
-
-from ingestion import FEEDS, hashing
 
 
 def _accounting(tmp_path, suffix):

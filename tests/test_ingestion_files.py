@@ -6,7 +6,9 @@ import gzip
 
 import duckdb
 import pytest
-from test_ingestion_support import (
+
+from ingestion import FEEDS
+from tests.test_ingestion_support import (
     assert_balanced,
     csv_text,
     file_row,
@@ -17,8 +19,6 @@ from test_ingestion_support import (
     quarantine,
     rows,
 )
-
-from ingestion import FEEDS
 
 
 def _sg(i: int, event: str = "delivered") -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from test_ingestion_support import (
+from ingestion import hashing
+from tests.test_ingestion_support import (
     KEY,
     connect,
     csv_text,
@@ -15,8 +16,6 @@ from test_ingestion_support import (
     quarantine,
     rows,
 )
-
-from ingestion import hashing
 
 EMAILS = ["Ivan.Petrov1@Mail.RU", "maria@example.com", "oleg.s@example.org"]
 PHONES = ["+79123456789", "+7 (912) 345-67-89", "+79031112233", "+15005550006"]
