@@ -1,0 +1,80 @@
+{#-
+  Statistics for mart_group_lift: the complementary error function and the normal tail
+  probabilities built on it. DuckDB has no erf/erfc and Spark SQL has none either, so the
+  default is W. J. Cody's rational Chebyshev approximations (Math. Comp. 23 (1969) 631-637;
+  the coefficients of his CALERF), accurate to about 1e-16 relative in double precision,
+  in plain arithmetic (abs, floor, exp, sqrt) that every engine has. An adapter with a native
+  erfc can override erfc with its own <adapter>__erfc.
+  Arguments are repeated inside the expression: pass a column or a cheap expression.
+-#}
+
+{# erfc(x): the complementary error function 1 - erf(x), as a double. #}
+{% macro erfc(x) -%}
+    {{ return(adapter.dispatch('erfc', 'campaign_warehouse')(x)) }}
+{%- endmacro %}
+
+{% macro default__erfc(x) -%}
+    {%- set a = ['3.16112374387056560e00', '1.13864154151050156e02', '3.77485237685302021e02',
+                 '3.20937758913846947e03', '1.85777706184603153e-1'] -%}
+    {%- set b = ['2.36012909523441209e01', '2.44024637934444173e02', '1.28261652607737228e03',
+                 '2.84423683343917062e03'] -%}
+    {%- set c = ['5.64188496988670089e-1', '8.88314979438837594e00', '6.61191906371416295e01',
+                 '2.98635138197400131e02', '8.81952221241769090e02', '1.71204761263407058e03',
+                 '2.05107837782607147e03', '1.23033935479799725e03', '2.15311535474403846e-8'] -%}
+    {%- set d = ['1.57449261107098347e01', '1.17693950891312499e02', '5.37181101862009858e02',
+                 '1.62138957456669019e03', '3.29079923573345963e03', '4.36261909014324716e03',
+                 '3.43936767414372164e03', '1.23033935480374942e03'] -%}
+    {%- set p = ['3.05326634961232344e-1', '3.60344899949804439e-1', '1.25781726111229246e-1',
+                 '1.60837851487422766e-2', '6.58749161529837803e-4', '1.63153871373020978e-2'] -%}
+    {%- set q = ['2.56852019228982242e00', '1.87295284992346047e00', '5.27905102951428412e-1',
+                 '6.05183413124413191e-2', '2.33520497626869185e-3'] -%}
+    {%- set xd = 'cast(' ~ x ~ ' as ' ~ campaign_warehouse.type_double() ~ ')' -%}
+    {%- set y = 'abs(' ~ xd ~ ')' -%}
+    {#- Horner forms exactly as in CALERF. -#}
+    {%- set ysq = '(' ~ y ~ ' * ' ~ y ~ ')' -%}
+    {%- set ns = namespace(num=a[4] ~ ' * ' ~ ysq, den=ysq) -%}
+    {%- for i in range(3) -%}
+        {%- set ns.num = '(' ~ ns.num ~ ' + ' ~ a[i] ~ ') * ' ~ ysq -%}
+        {%- set ns.den = '(' ~ ns.den ~ ' + ' ~ b[i] ~ ') * ' ~ ysq -%}
+    {%- endfor -%}
+    {%- set erf_small = xd ~ ' * (' ~ ns.num ~ ' + ' ~ a[3] ~ ') / (' ~ ns.den ~ ' + ' ~ b[3] ~ ')' -%}
+    {%- set ns.num = c[8] ~ ' * ' ~ y -%}
+    {%- set ns.den = y -%}
+    {%- for i in range(7) -%}
+        {%- set ns.num = '(' ~ ns.num ~ ' + ' ~ c[i] ~ ') * ' ~ y -%}
+        {%- set ns.den = '(' ~ ns.den ~ ' + ' ~ d[i] ~ ') * ' ~ y -%}
+    {%- endfor -%}
+    {%- set ratio_mid = '(' ~ ns.num ~ ' + ' ~ c[7] ~ ') / (' ~ ns.den ~ ' + ' ~ d[7] ~ ')' -%}
+    {%- set rsq = '(1.0 / ' ~ ysq ~ ')' -%}
+    {%- set ns.num = p[5] ~ ' * ' ~ rsq -%}
+    {%- set ns.den = rsq -%}
+    {%- for i in range(4) -%}
+        {%- set ns.num = '(' ~ ns.num ~ ' + ' ~ p[i] ~ ') * ' ~ rsq -%}
+        {%- set ns.den = '(' ~ ns.den ~ ' + ' ~ q[i] ~ ') * ' ~ rsq -%}
+    {%- endfor -%}
+    {%- set ratio_large = '(5.6418958354775628695e-1 - ' ~ rsq ~ ' * (' ~ ns.num ~ ' + ' ~ p[4] ~ ') / ('
+        ~ ns.den ~ ' + ' ~ q[4] ~ ')) / ' ~ y -%}
+    {#- exp(-y^2) computed as exp(-z^2) * exp(-(y - z)(y + z)), z = y rounded down to 1/16,
+        so the rounding error of y^2 is not magnified by exp. -#}
+    {%- set z = '(floor(' ~ y ~ ' * 16.0) / 16.0)' -%}
+    {%- set gauss = 'exp(-' ~ z ~ ' * ' ~ z ~ ') * exp(-((' ~ y ~ ' - ' ~ z ~ ') * (' ~ y ~ ' + ' ~ z ~ ')))' -%}
+    {%- set erfc_abs -%}
+        case
+            when {{ y }} <= 4.0 then {{ gauss }} * {{ ratio_mid }}
+            when {{ y }} < 26.6 then {{ gauss }} * {{ ratio_large }}
+            else 0.0
+        end
+    {%- endset -%}
+    (case
+        when {{ xd }} is null then null
+        when {{ y }} <= 0.46875 then 1.0 - ({{ erf_small }})
+        when {{ xd }} < 0 then 2.0 - ({{ erfc_abs }})
+        else {{ erfc_abs }}
+    end)
+{%- endmacro %}
+
+
+{# normal_two_sided_p(z): P(|Z| >= |z|) for a standard normal Z, = erfc(|z| / sqrt(2)). #}
+{% macro normal_two_sided_p(z) -%}
+    {{ campaign_warehouse.erfc('abs(' ~ z ~ ') * 7.0710678118654752440e-1') }}
+{%- endmacro %}

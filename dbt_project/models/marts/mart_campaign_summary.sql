@@ -1,0 +1,224 @@
+-- One row per campaign and channel (reports.md, mart_campaign_summary): `all` for every mailing
+-- of the campaign, plus one row per channel the campaign used. People (sent, delivered,
+-- unique_clickers, unsubscribes) are distinct customers across the row's mailings. A purchase
+-- that several of the row's mailings claim counts once: direct if any claims it as direct,
+-- else assisted. conversion_rate = unique clickers with a direct purchase / unique_clickers.
+-- Standalone mailings (no campaign) are left out.
+with
+
+mailings as (
+
+    select * from {{ ref('int_mailings') }}
+    where campaign_id is not null
+
+),
+
+recipients as (
+
+    select * from {{ ref('int_mailing_recipients') }}
+
+),
+
+mailing_purchases as (
+
+    select * from {{ ref('int_mailing_purchases') }}
+
+),
+
+opt_outs as (
+
+    select * from {{ ref('int_opt_outs') }}
+
+),
+
+-- Which summary rows each mailing belongs to: `all` and its own channel.
+mailing_rows as (
+
+    select
+        campaign_id,
+        'all' as channel,
+        mailing_id,
+        window_start_at
+    from mailings
+    union all
+    select
+        campaign_id,
+        channel,
+        mailing_id,
+        window_start_at
+    from mailings
+
+),
+
+mailing_counts as (
+
+    select
+        campaign_id,
+        channel,
+        count(distinct mailing_id) as mailings,
+        max(window_start_at) as last_sent_at
+    from mailing_rows
+    group by campaign_id, channel
+
+),
+
+people as (
+
+    select
+        mailing_rows.campaign_id,
+        mailing_rows.channel,
+        count(distinct case when recipients.is_recipient then recipients.customer_id end) as sent,
+        count(distinct case when recipients.is_delivered then recipients.customer_id end) as delivered,
+        count(distinct case when recipients.is_clicked then recipients.customer_id end) as unique_clickers,
+        sum(recipients.clicks) as total_clicks,
+        sum(recipients.segments) as segments
+    from mailing_rows
+    inner join recipients
+        on mailing_rows.mailing_id = recipients.mailing_id
+    group by mailing_rows.campaign_id, mailing_rows.channel
+
+),
+
+unsubscribers as (
+
+    select
+        mailing_rows.campaign_id,
+        mailing_rows.channel,
+        count(distinct opt_outs.customer_id) as unsubscribes
+    from mailing_rows
+    inner join opt_outs
+        on mailing_rows.mailing_id = opt_outs.mailing_id
+    where opt_outs.event_type = 'unsubscribed'
+    group by mailing_rows.campaign_id, mailing_rows.channel
+
+),
+
+-- One row per summary row and claimed purchase: direct if any mailing claims it as direct.
+claimed_purchases as (
+
+    select
+        mailing_rows.campaign_id,
+        mailing_rows.channel,
+        mailing_purchases.purchase_key,
+        max(mailing_purchases.customer_id) as customer_id,
+        max(mailing_purchases.revenue) as revenue,
+        max(case when mailing_purchases.attribution = 'direct' then 1 else 0 end) as is_direct
+    from mailing_rows
+    inner join mailing_purchases
+        on mailing_rows.mailing_id = mailing_purchases.mailing_id
+    where mailing_purchases.attribution is not null
+    group by mailing_rows.campaign_id, mailing_rows.channel, mailing_purchases.purchase_key
+
+),
+
+purchase_counts as (
+
+    select
+        campaign_id,
+        channel,
+        count(case when is_direct = 1 then purchase_key end) as direct_purchases,
+        count(case when is_direct = 0 then purchase_key end) as assisted_purchases,
+        sum(case when is_direct = 1 then revenue else 0 end) as direct_revenue,
+        sum(case when is_direct = 0 then revenue else 0 end) as assisted_revenue
+    from claimed_purchases
+    group by campaign_id, channel
+
+),
+
+clickers as (
+
+    select distinct
+        mailing_rows.campaign_id,
+        mailing_rows.channel,
+        recipients.customer_id
+    from mailing_rows
+    inner join recipients
+        on mailing_rows.mailing_id = recipients.mailing_id
+    where recipients.is_clicked
+
+),
+
+direct_buyers as (
+
+    select distinct
+        campaign_id,
+        channel,
+        customer_id
+    from claimed_purchases
+    where is_direct = 1
+
+),
+
+converted as (
+
+    select
+        clickers.campaign_id,
+        clickers.channel,
+        count(distinct clickers.customer_id) as converted_clickers
+    from clickers
+    inner join direct_buyers
+        on
+            clickers.campaign_id = direct_buyers.campaign_id
+            and clickers.channel = direct_buyers.channel
+            and clickers.customer_id = direct_buyers.customer_id
+    group by clickers.campaign_id, clickers.channel
+
+),
+
+summary as (
+
+    select
+        mailing_counts.campaign_id,
+        mailing_counts.channel,
+        mailing_counts.mailings,
+        mailing_counts.last_sent_at,
+        coalesce(people.sent, 0) as sent,
+        coalesce(people.delivered, 0) as delivered,
+        coalesce(people.unique_clickers, 0) as unique_clickers,
+        coalesce(people.total_clicks, 0) as total_clicks,
+        people.segments,
+        coalesce(unsubscribers.unsubscribes, 0) as unsubscribes,
+        coalesce(purchase_counts.direct_purchases, 0) as direct_purchases,
+        coalesce(purchase_counts.assisted_purchases, 0) as assisted_purchases,
+        coalesce(purchase_counts.direct_revenue, 0) as direct_revenue,
+        coalesce(purchase_counts.assisted_revenue, 0) as assisted_revenue,
+        coalesce(converted.converted_clickers, 0) as converted_clickers
+    from mailing_counts
+    left join people
+        on
+            mailing_counts.campaign_id = people.campaign_id
+            and mailing_counts.channel = people.channel
+    left join unsubscribers
+        on
+            mailing_counts.campaign_id = unsubscribers.campaign_id
+            and mailing_counts.channel = unsubscribers.channel
+    left join purchase_counts
+        on
+            mailing_counts.campaign_id = purchase_counts.campaign_id
+            and mailing_counts.channel = purchase_counts.channel
+    left join converted
+        on
+            mailing_counts.campaign_id = converted.campaign_id
+            and mailing_counts.channel = converted.channel
+
+)
+
+select
+    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+    cast(channel as {{ dbt.type_string() }}) as channel,
+    cast(mailings as {{ dbt.type_bigint() }}) as mailings,
+    last_sent_at,
+    cast(sent as {{ dbt.type_bigint() }}) as sent,
+    cast(delivered as {{ dbt.type_bigint() }}) as delivered,
+    cast(unique_clickers as {{ dbt.type_bigint() }}) as unique_clickers,
+    cast(total_clicks as {{ dbt.type_bigint() }}) as total_clicks,
+    cast(segments as {{ dbt.type_bigint() }}) as segments,
+    cast(unsubscribes as {{ dbt.type_bigint() }}) as unsubscribes,
+    cast(direct_purchases as {{ dbt.type_bigint() }}) as direct_purchases,
+    cast(assisted_purchases as {{ dbt.type_bigint() }}) as assisted_purchases,
+    cast(direct_revenue as decimal(18, 2)) as direct_revenue,
+    cast(assisted_revenue as decimal(18, 2)) as assisted_revenue,
+    {{ safe_divide('unique_clickers', 'delivered') }} as click_to_delivered_rate,
+    {{ safe_divide('converted_clickers', 'unique_clickers') }} as conversion_rate,
+    cast(converted_clickers as {{ dbt.type_bigint() }}) as converted_clickers
+from summary
