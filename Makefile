@@ -45,7 +45,7 @@ dev: prepare
 	mkdir -p data/dagster_home
 	test -f data/dagster_home/dagster.yaml || $(BIN)/python -c \
 		"from orchestration.instance import ensure_dagster_home; from pathlib import Path; ensure_dagster_home(Path('data'))"
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
+	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.checks import great_expectations_checks
-from orchestration.assets.dbt import campaign_warehouse_dbt_models, dbt_project
+from orchestration.assets.dbt import campaign_warehouse_dbt_models, dbt_executable, dbt_project
 from orchestration.assets.ingestion import ingest_landing_zone_asset
 from orchestration.assets.publish import published_reports
 from orchestration.jobs import campaign_warehouse_job
@@ -23,9 +20,6 @@ settings = Settings.from_env()
 os.environ.setdefault("CW_WAREHOUSE_PATH", str(settings.warehouse_path))
 
 warehouse = WarehouseResource.from_settings(settings)
-# The dbt installed beside this Python (the venv), even when the venv is not activated.
-venv_dbt = Path(sys.executable).parent / "dbt"
-dbt_executable = str(venv_dbt) if venv_dbt.exists() else (shutil.which("dbt") or "dbt")
 
 defs = dg.Definitions(
     assets=[ingest_landing_zone_asset, campaign_warehouse_dbt_models, published_reports],

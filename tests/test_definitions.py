@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 
@@ -33,6 +34,15 @@ def test_definitions_validate_with_the_dagster_cli():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_definitions_pass_dg_check_defs():
+    dg_cli = Path(sys.executable).parent / "dg"
+    result = subprocess.run(
+        [str(dg_cli), "check", "defs"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
 def test_every_raw_table_mart_and_the_publication_is_an_asset():

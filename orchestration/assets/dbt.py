@@ -4,6 +4,9 @@ The manifest is prepared at build time (`make prepare`, i.e. `dbt parse`), never
 under `dagster dev` where `prepare_if_dev` keeps it fresh while models are edited.
 """
 
+import os
+import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,23 @@ from dagster_dbt import (
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+
+def find_dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv), even when the venv is not activated."""
+    candidates = [
+        Path(sys.executable).parent / "dbt",
+        Path(sys.prefix) / "bin" / "dbt",
+        DBT_PROJECT_DIR.parent / ".venv" / "bin" / "dbt",
+    ]
+    found = next((path for path in candidates if path.exists()), None)
+    return str(found) if found else (shutil.which("dbt") or "dbt")
+
+
+dbt_executable = find_dbt_executable()
+if shutil.which("dbt") is None and os.path.isabs(dbt_executable):
+    # dagster-dbt's dev-time preparer looks dbt up on PATH; point it at the same executable.
+    os.environ["PATH"] = f"{Path(dbt_executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
