@@ -31,6 +31,15 @@ class CheckOutcome:
             "examples": self.examples,
         }
 
+    def failure(self) -> str:
+        """`<check> failed (<n> failing rows): <description>, e.g. <examples>`."""
+        text = f"{self.check} failed"
+        if self.failing_rows:
+            text += f" ({self.failing_rows} failing rows)"
+        if self.description:
+            text += f": {self.description}"
+        return text + (f", e.g. {self.examples}" if self.examples else "")
+
 
 @dataclass
 class GateDecision:
@@ -54,10 +63,8 @@ def decide(required_checks: set[str], outcomes: list[CheckOutcome]) -> GateDecis
         if outcome is None:
             failures.append(f"{check} did not run in this build")
         elif not outcome.passed:
-            detail = f" ({outcome.failing_rows} failing rows)" if outcome.failing_rows else ""
-            examples = f", e.g. {outcome.examples}" if outcome.examples else ""
-            failures.append(f"{check} failed{detail}{examples}")
+            failures.append(outcome.failure())
     for outcome in latest.values():
         if outcome.blocking and not outcome.passed and outcome.check not in required_checks:
-            failures.append(f"{outcome.check} failed")
+            failures.append(outcome.failure())
     return GateDecision(passed=not failures, failures=failures, outcomes=list(latest.values()))

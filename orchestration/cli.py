@@ -102,9 +102,8 @@ def _describe(publication: dict) -> str:
         lines = [f"published version {publication['version']} to {publication['path']}"]
         lines += [f"  {mart:<32} {rows:>10,} rows" for mart, rows in sorted(counts.items())]
         return "\n".join(lines)
-    lines = [f"NOT published: {publication.get('reason')}"]
-    lines += [f"  - {failure}" for failure in publication.get("failures", [])]
-    return "\n".join(lines)
+    failures = publication.get("failures") or [publication.get("reason")]
+    return "\n".join(["NOT published:"] + [f"  - {failure}" for failure in failures])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

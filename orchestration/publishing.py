@@ -3,13 +3,19 @@
 BI tools open `reports.duckdb`. A new publication is written beside it (`.reports-<version>.tmp`)
 and moved into place with `os.replace`, which is atomic on POSIX: a reader holding the old file
 keeps a consistent old version, the next connection sees the whole new one, and a crash at any
-moment leaves the previous publication intact.
+moment leaves the previous publication intact. The CSV/Parquet exports are staged the same way
+(`exports/.<version>.tmp/`, renamed to `exports/<version>/`). Whatever a killed publication left
+behind is removed by the next one (unless a live process still holds its DuckDB lock).
+
+A reader holding the old `reports.duckdb` open (DuckDB `read_only`) does not block the rename:
+DuckDB's lock is an advisory lock on the open file, which `os.replace` neither needs nor touches.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +92,27 @@ def _export(conn: duckdb.DuckDBPyConnection, marts: list[str], export_dir: Path)
         conn.execute(f"copy main.{mart} to '{csv_target}' (format csv, header)")
 
 
+def _held_by_writer(path: Path) -> bool:
+    """Whether a live DuckDB process is writing `path` (it holds the file's lock)."""
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.Error as error:
+        return "could not set lock" in str(error).lower()
+    return False
+
+
+def _remove_stale(reports_path: Path, exports_dir: Path) -> None:
+    """Remove what killed publications left behind: temp reports files, WALs, staged exports."""
+    prefix = f".{reports_path.stem}-"
+    for stale in reports_path.parent.glob(f"{prefix}*.tmp"):
+        if _held_by_writer(stale):
+            continue  # another publication in progress
+        stale.with_name(stale.name + ".wal").unlink(missing_ok=True)
+        stale.unlink(missing_ok=True)
+        version = stale.name.removeprefix(prefix).removesuffix(".tmp")
+        shutil.rmtree(exports_dir / f".{version}.tmp", ignore_errors=True)
+
+
 def publish_marts(
     warehouse_path: Path,
     reports_path: Path,
@@ -94,8 +121,9 @@ def publish_marts(
 ) -> PublicationRecord:
     """Publish every table of the warehouse's `marts` schema atomically; return the record."""
     reports_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(reports_path, exports_dir)
     tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
-    tmp_path.unlink(missing_ok=True)
+    staged_exports = exports_dir / f".{record.version}.tmp"
 
     with duckdb.connect(str(tmp_path)) as conn:
         escaped = str(warehouse_path).replace("'", "''")
@@ -118,11 +146,12 @@ def publish_marts(
         conn.execute(
             "insert into main.publications values (?, ?, ?, ?, ?, ?, ?)", list(record.as_row())
         )
-        _export(conn, marts, exports_dir / record.version)
+        _export(conn, marts, staged_exports)
         conn.execute("detach warehouse")
         conn.execute("checkpoint")
 
     _fsync(tmp_path)
+    os.replace(staged_exports, exports_dir / record.version)
     os.replace(tmp_path, reports_path)
     _fsync(reports_path.parent)
     return record

@@ -6,7 +6,7 @@ import json
 
 import dagster as dg
 
-from data_checks.gate import decide
+from data_checks.gate import CheckOutcome, decide
 from orchestration.publishing import PublicationRecord, new_version, record_publication
 from orchestration.run_checks import (
     PUBLISHED_KEY,
@@ -71,9 +71,9 @@ def conclude_run(
         publication = _recorded_publication(settings, run_id) or {}
     publication["path"] = str(settings.reports_path)
     publication["failures"] = [f"step {step} failed" for step in steps] + [
-        f"{c['check']}: {c.get('description') or 'failed'}"
-        for c in publication.get("checks", [])
-        if c.get("blocking") and not c.get("passed")
+        CheckOutcome(**check).failure()
+        for check in publication.get("checks", [])
+        if check.get("blocking") and not check.get("passed")
     ]
     code = 0 if publication.get("status") == "published" else 1
     return code, publication
