@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
-from data_checks.gate import CheckOutcome
+from data_checks.gate import CheckOutcome, GateDecision, decide
 
 PUBLISHED_KEY = dg.AssetKey(["published", "reports"])
 
@@ -60,3 +60,11 @@ def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=10_000
     ).records
     return [record.event_log_entry.step_key or "?" for record in records]
+
+
+def decide_for_run(
+    instance: dg.DagsterInstance, run_id: str, asset_graph: BaseAssetGraph
+) -> GateDecision:
+    """The gate's decision for `run_id`: every blocking check upstream of the publication."""
+    required = required_blocking_checks(asset_graph, PUBLISHED_KEY)
+    return decide(required, check_outcomes(instance, run_id))

@@ -6,14 +6,9 @@ import json
 
 import dagster as dg
 
-from data_checks.gate import CheckOutcome, decide
+from data_checks.gate import CheckOutcome
 from orchestration.publishing import PublicationRecord, new_version, record_publication
-from orchestration.run_checks import (
-    PUBLISHED_KEY,
-    check_outcomes,
-    failed_steps,
-    required_blocking_checks,
-)
+from orchestration.run_checks import decide_for_run, failed_steps
 from orchestration.settings import Settings
 from orchestration.warehouse_lock import connect_warehouse
 
@@ -51,13 +46,12 @@ def conclude_run(
 ) -> tuple[int, dict]:
     """Exit code and publication record of `run_id`; record a refusal if the run left none."""
     publication = _recorded_publication(settings, run_id)
-    steps = failed_steps(instance, run_id)
+    step_failures = [f"step {step} failed" for step in failed_steps(instance, run_id)]
     if publication is None:
         # The publish step never ran (an upstream step failed, or Dagster skipped it): the run
         # did not publish, and the refusal is recorded with everything that went wrong.
-        required = required_blocking_checks(defs.resolve_asset_graph(), PUBLISHED_KEY)
-        decision = decide(required, check_outcomes(instance, run_id))
-        failures = [f"step {step} failed" for step in steps] + decision.failures
+        decision = decide_for_run(instance, run_id, defs.resolve_asset_graph())
+        failures = step_failures + decision.failures
         record = PublicationRecord(
             version=new_version(run_id),
             run_id=run_id,
@@ -70,7 +64,7 @@ def conclude_run(
             record_publication(conn, record)
         publication = _recorded_publication(settings, run_id) or {}
     publication["path"] = str(settings.reports_path)
-    publication["failures"] = [f"step {step} failed" for step in steps] + [
+    publication["failures"] = step_failures + [
         CheckOutcome(**check).failure()
         for check in publication.get("checks", [])
         if check.get("blocking") and not check.get("passed")

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from data_checks.gate import decide
 from orchestration.assets.dbt import campaign_warehouse_dbt_models
 from orchestration.publishing import (
     PublicationRecord,
@@ -11,11 +10,7 @@ from orchestration.publishing import (
     record_publication,
 )
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
-from orchestration.run_checks import (
-    PUBLISHED_KEY,
-    check_outcomes,
-    required_blocking_checks,
-)
+from orchestration.run_checks import PUBLISHED_KEY, decide_for_run
 
 MART_KEYS = sorted(
     (key for key in campaign_warehouse_dbt_models.keys if key.path[0] == "marts"),
@@ -34,8 +29,9 @@ MART_KEYS = sorted(
 )
 def published_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
-    required = required_blocking_checks(context.job_def.asset_layer.asset_graph, PUBLISHED_KEY)
-    decision = decide(required, check_outcomes(context.instance, context.run_id))
+    decision = decide_for_run(
+        context.instance, context.run_id, context.job_def.asset_layer.asset_graph
+    )
     record = PublicationRecord(
         version=new_version(context.run_id),
         run_id=context.run_id,
@@ -56,7 +52,7 @@ def published_reports(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         metadata={
             "version": record.version,
             "path": dg.MetadataValue.path(str(settings.reports_path)),
-            "blocking_checks_passed": len(required),
+            "blocking_checks_passed": sum(1 for o in decision.outcomes if o.blocking),
             **{f"rows/{mart}": count for mart, count in record.row_counts.items()},
         }
     )
