@@ -20,7 +20,7 @@ RECEIPTS_BALANCED = "gx_receipt_lines_sum_to_total"
 FEED_FRESHNESS = "gx_feed_freshness"
 
 EVENTS_KEY = ("intermediate", "int_provider_events")
-RECEIPTS_KEY = ("staging", "stg_pos__receipts")
+RECEIPTS_KEY = ("facts", "fct_purchases")
 FRESHNESS_KEY = ("audit", "ingested_files")
 
 EXAMPLES = 5
@@ -76,18 +76,19 @@ def unbalanced_receipts(conn: duckdb.DuckDBPyConnection, settings: CheckSettings
     # a receipt without lines sums to 0
     receipts = f"""
         with lines as (
-            select receipt_id, sum(amount) as lines_amount
-            from staging.stg_pos__receipt_lines
-            group by receipt_id
+            select purchase_key, sum(gross_amount) as lines_amount
+            from facts.fct_purchase_lines
+            group by purchase_key
         )
         select
-            receipts.receipt_id,
-            receipts.total_amount,
+            receipts.source_id as receipt_id,
+            receipts.gross_amount as total_amount,
             coalesce(lines.lines_amount, 0) as lines_amount,
-            abs(coalesce(lines.lines_amount, 0) - receipts.total_amount)
+            abs(coalesce(lines.lines_amount, 0) - receipts.gross_amount)
                 > {float(settings.receipt_tolerance)} as is_unbalanced
-        from staging.stg_pos__receipts as receipts
-        left join lines on receipts.receipt_id = lines.receipt_id
+        from facts.fct_purchases as receipts
+        left join lines on receipts.purchase_key = lines.purchase_key
+        where receipts.purchase_source = 'pos'
     """
     frame = conn.sql(f"""
         select

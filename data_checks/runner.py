@@ -18,14 +18,14 @@ from data_checks.gate import CheckOutcome
 from data_checks.metrics import FEED_FRESHNESS, METRIC_CHECKS, MetricCheck
 from data_checks.settings import CheckSettings
 from data_checks.suites import (
-    STAGING_SPECS,
+    KEYED_TABLES,
     SuiteCheck,
     declared_mart_check_names,
-    declared_staging_check_names,
+    declared_key_check_names,
     mart_checks,
     mask_personal_data,
     pii_column_names,
-    staging_checks,
+    key_checks,
 )
 from data_checks.validation import ExpectationOutcome, validate
 
@@ -74,7 +74,7 @@ class DeclaredCheck:
 
 def declared_checks(
     marts: Iterable[str],
-    staging_tables: Iterable[str] = tuple(STAGING_SPECS),
+    keyed_tables: Iterable[tuple[str, str]] = tuple(KEYED_TABLES),
     settings: CheckSettings | None = None,
 ) -> list[DeclaredCheck]:
     """Every check, known without opening the warehouse (the Dagster specs)."""
@@ -85,9 +85,9 @@ def declared_checks(
         for name in declared_mart_check_names(mart)
     ]
     declared += [
-        DeclaredCheck(("staging", table), name, True, f"Great Expectations: {name[3:]}")
-        for table in sorted(staging_tables)
-        for name in declared_staging_check_names(table)
+        DeclaredCheck(table, name, True, f"Great Expectations: {name[3:]}")
+        for table in sorted(keyed_tables)
+        for name in declared_key_check_names(table)
     ]
     declared += [
         DeclaredCheck(
@@ -110,7 +110,7 @@ def _tables(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str, 
         """
         select table_schema, table_name, column_name, data_type
         from information_schema.columns
-        where table_schema in ('marts', 'staging', 'intermediate', 'audit')
+        where table_schema in ('marts', 'staging', 'facts', 'intermediate', 'audit')
         order by table_schema, table_name, ordinal_position
         """
     ).fetchall()
@@ -223,8 +223,8 @@ def run_suites(
         for (schema, table), columns in tables.items():
             if schema == "marts":
                 planned[(schema, table)] = mart_checks(table, columns)
-            elif schema == "staging":
-                planned[(schema, table)] = staging_checks(table)
+            elif (schema, table) in KEYED_TABLES:
+                planned[(schema, table)] = key_checks((schema, table))
         for (schema, table), table_checks in sorted(planned.items()):
             selected = [
                 c for c in table_checks if wanted is None or (c.asset_key, c.name) in wanted

@@ -78,30 +78,24 @@ MART_SPECS: dict[str, MartSpec] = {
 
 
 @dataclass(frozen=True)
-class StagingSpec:
+class KeySpec:
     keys: tuple[str, ...]
     # further column sets unique where none of their values is null
     unique_when_present: tuple[tuple[str, ...], ...] = ()
 
 
-# The main staged feeds and their keys (dbt_project/models/staging/_staging.yml).
-STAGING_SPECS: dict[str, StagingSpec] = {
-    "stg_marketing__campaigns": StagingSpec(("campaign_id",)),
-    "stg_marketing__mailings": StagingSpec(("mailing_id",)),
-    "stg_marketing__audience": StagingSpec(("mailing_id", "customer_id")),
-    "stg_marketing__dispatches": StagingSpec(
-        ("dispatch_id",), (("provider", "provider_message_id"),)
-    ),
-    "stg_sendgrid__events": StagingSpec(("event_id",)),
-    "stg_twilio__messages": StagingSpec(("message_sid",)),
-    "stg_twilio__clicks": StagingSpec(("click_id",)),
-    "stg_push__events": StagingSpec(("event_id",)),
-    "stg_canonical__events": StagingSpec(("provider_event_id",)),
-    "stg_commerce__products": StagingSpec(("product_id",)),
-    "stg_pos__receipts": StagingSpec(("receipt_id",)),
-    "stg_pos__receipt_lines": StagingSpec(("receipt_line_id",)),
-    "stg_shop__orders": StagingSpec(("order_id",)),
-    "stg_shop__order_lines": StagingSpec(("order_line_id",)),
+# The deduplicated tables the marts are built from, by (schema, table), and their keys: the staged
+# reference feeds (dbt_project/models/staging/_staging.yml) and the incremental facts
+# (dbt_project/models/marts/facts/_facts.yml), whose keys an incremental run must never duplicate.
+KEYED_TABLES: dict[tuple[str, str], KeySpec] = {
+    ("staging", "stg_marketing__campaigns"): KeySpec(("campaign_id",)),
+    ("staging", "stg_marketing__mailings"): KeySpec(("mailing_id",)),
+    ("staging", "stg_commerce__products"): KeySpec(("product_id",)),
+    ("facts", "fct_audience"): KeySpec(("mailing_id", "customer_id")),
+    ("facts", "fct_dispatches"): KeySpec(("dispatch_id",), (("provider", "provider_message_id"),)),
+    ("facts", "fct_provider_events"): KeySpec(("provider_event_key",)),
+    ("facts", "fct_purchases"): KeySpec(("purchase_key",)),
+    ("facts", "fct_purchase_lines"): KeySpec(("purchase_line_key",)),
 }
 
 UNIQUE_KEY = "gx_unique_key"
@@ -137,8 +131,8 @@ def declared_mart_check_names(mart: str) -> tuple[str, ...]:
     return (*keyed, RATES_IN_RANGE, NO_PERSONAL_DATA)
 
 
-def declared_staging_check_names(table: str) -> tuple[str, ...]:
-    return (UNIQUE_KEY, KEYS_NOT_NULL) if table in STAGING_SPECS else ()
+def declared_key_check_names(table: tuple[str, str]) -> tuple[str, ...]:
+    return (UNIQUE_KEY, KEYS_NOT_NULL) if table in KEYED_TABLES else ()
 
 
 def _unique(keys: tuple[str, ...], ignore_missing: bool = False):
@@ -224,8 +218,8 @@ def pii_column_names(mart: str, columns) -> list[str]:
     return [c for c in columns if (mart, c) not in ALLOWED_PII_COLUMNS]
 
 
-def staging_checks(table: str) -> list[SuiteCheck]:
-    spec = STAGING_SPECS.get(table)
+def key_checks(table: tuple[str, str]) -> list[SuiteCheck]:
+    spec = KEYED_TABLES.get(table)
     if spec is None:
         return []
-    return _key_checks(("staging", table), spec.keys, spec.unique_when_present)
+    return _key_checks(table, spec.keys, spec.unique_when_present)

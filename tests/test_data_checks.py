@@ -18,7 +18,7 @@ SETTINGS = CheckSettings(now=NOW)
 EMAIL = "jane.doe@example.com"
 
 SCHEMA = """
-create schema marts; create schema staging; create schema intermediate; create schema audit;
+create schema marts; create schema facts; create schema intermediate; create schema audit;
 create table marts.mart_mailing_funnel (
     mailing_id varchar, variant varchar, channel varchar, sent bigint,
     delivery_rate double, open_rate double, conversion_rate double, click_to_open_rate double,
@@ -27,11 +27,13 @@ create table marts.mart_mailing_volume (
     mailing_id varchar, campaign_id varchar, channel varchar, audience_total bigint,
     address_issue bigint);
 create table marts.mart_suppressions (contact_hash varchar, channel varchar, hard_bounces bigint);
-create table staging.stg_marketing__dispatches (
+create table facts.fct_dispatches (
     dispatch_id varchar, mailing_id varchar, provider varchar, provider_message_id varchar);
-create table staging.stg_pos__receipts (receipt_id varchar, total_amount decimal(18, 2));
-create table staging.stg_pos__receipt_lines (
-    receipt_line_id varchar, receipt_id varchar, line_number bigint, amount decimal(18, 2));
+create table facts.fct_purchases (
+    purchase_key varchar, purchase_source varchar, source_id varchar, gross_amount decimal(18, 2));
+create table facts.fct_purchase_lines (
+    purchase_line_key varchar, purchase_key varchar, line_number bigint,
+    gross_amount decimal(18, 2));
 create table intermediate.int_provider_events (
     provider_event_key varchar, source_feed varchar, source_event_name varchar,
     provider varchar, provider_message_id varchar, is_matched_to_dispatch boolean);
@@ -47,13 +49,13 @@ insert into marts.mart_mailing_funnel values
 insert into marts.mart_mailing_volume values
     ('mlg-1', 'cmp-1', 'email', 120, 3), ('mlg-2', null, 'sms', 12, 0);
 insert into marts.mart_suppressions values (repeat('ab', 32), 'email', 3);
-insert into staging.stg_marketing__dispatches
+insert into facts.fct_dispatches
     select 'd' || i, 'mlg-1', 'sendgrid', case when i % 10 = 0 then null else 'm' || i end
     from range(200) t(i);
 -- 100 receipts of two lines each, summing to the total
-insert into staging.stg_pos__receipts select 'R' || i, 30.00 from range(100) t(i);
-insert into staging.stg_pos__receipt_lines
-    select 'R' || i || '-' || n, 'R' || i, n, case n when 1 then 10.00 else 20.00 end
+insert into facts.fct_purchases select 'pos:R' || i, 'pos', 'R' || i, 30.00 from range(100) t(i);
+insert into facts.fct_purchase_lines
+    select 'R' || i || '-' || n, 'pos:R' || i, n, case n when 1 then 10.00 else 20.00 end
     from range(100) t(i), range(1, 3) s(n);
 -- 100 provider events matched to a dispatch, and 20 Twilio inbound opt-outs (no dispatch)
 insert into intermediate.int_provider_events
@@ -73,13 +75,14 @@ insert into marts.mart_mailing_funnel
     select * from marts.mart_mailing_funnel where mailing_id = 'mlg-1' and variant = 'all';
 update marts.mart_mailing_funnel set open_rate = 1.2 where mailing_id = 'mlg-2';
 update marts.mart_mailing_volume set campaign_id = 'write to {EMAIL}' where mailing_id = 'mlg-2';
-insert into staging.stg_marketing__dispatches values ('d1', 'mlg-1', 'sendgrid', 'm1');
+insert into facts.fct_dispatches values ('d1', 'mlg-1', 'sendgrid', 'm1');
 -- 10 of 100 events (opt-outs aside) match no dispatch
 update intermediate.int_provider_events set is_matched_to_dispatch = false
     where source_feed = 'sendgrid_events' and provider_message_id in
         (select 'm' || i from range(90, 100) t(i));
 -- 2 of 100 receipts whose lines do not sum to the total
-update staging.stg_pos__receipt_lines set amount = 25.00 where receipt_id in ('R7', 'R42')
+update facts.fct_purchase_lines set gross_amount = 25.00
+    where purchase_key in ('pos:R7', 'pos:R42')
     and line_number = 2;
 """
 
@@ -117,8 +120,8 @@ def test_good_warehouse_passes_every_check(good_warehouse):
         "marts/mart_mailing_funnel:gx_rates_in_range",
         "marts/mart_mailing_volume:gx_no_personal_data",
         "marts/mart_suppressions:gx_no_personal_data",  # contact_hash is the allowed exception
-        "staging/stg_marketing__dispatches:gx_unique_key",
-        "staging/stg_pos__receipts:gx_receipt_lines_sum_to_total",
+        "facts/fct_dispatches:gx_unique_key",
+        "facts/fct_purchases:gx_receipt_lines_sum_to_total",
         "intermediate/int_provider_events:gx_events_matched_to_dispatches",
         "audit/ingested_files:gx_feed_freshness",
     } <= set(results)
@@ -134,9 +137,9 @@ def test_broken_warehouse_fails_the_right_checks(broken_warehouse):
         "marts/mart_mailing_funnel:gx_unique_key",
         "marts/mart_mailing_funnel:gx_rates_in_range",
         "marts/mart_mailing_volume:gx_no_personal_data",
-        "staging/stg_marketing__dispatches:gx_unique_key",
+        "facts/fct_dispatches:gx_unique_key",
         "intermediate/int_provider_events:gx_events_matched_to_dispatches",
-        "staging/stg_pos__receipts:gx_receipt_lines_sum_to_total",
+        "facts/fct_purchases:gx_receipt_lines_sum_to_total",
     }
 
     duplicate = results["marts/mart_mailing_funnel:gx_unique_key"]
@@ -152,7 +155,7 @@ def test_broken_warehouse_fails_the_right_checks(broken_warehouse):
     assert "campaign_id: write to <email>" in pii.examples
     assert EMAIL not in pii.examples  # the examples never repeat the personal data
 
-    dispatches = results["staging/stg_marketing__dispatches:gx_unique_key"]
+    dispatches = results["facts/fct_dispatches:gx_unique_key"]
     assert dispatches.failing_rows == 4  # d1 twice, and (sendgrid, m1) twice
     assert "dispatch_id: d1" in dispatches.examples
 
@@ -160,7 +163,7 @@ def test_broken_warehouse_fails_the_right_checks(broken_warehouse):
     assert events.failing_rows == 10  # 10 %: the 20 inbound opt-outs do not count
     assert "sendgrid/sendgrid_events delivered message=m90" in events.examples
 
-    receipts = results["staging/stg_pos__receipts:gx_receipt_lines_sum_to_total"]
+    receipts = results["facts/fct_purchases:gx_receipt_lines_sum_to_total"]
     assert receipts.failing_rows == 2
     assert receipts.examples == "R42 total=30.00 lines=35.00; R7 total=30.00 lines=35.00"
 
@@ -198,14 +201,14 @@ def test_thresholds_are_strictly_more_than(tmp_path):
             "where provider_event_key in ('e1', 'e2', 'e3', 'e4', 'e5')"
         )
         conn.execute(
-            "update staging.stg_pos__receipts set total_amount = 30.01 where receipt_id = 'R1'"
+            "update facts.fct_purchases set gross_amount = 30.01 where source_id = 'R1'"
         )
         conn.execute(
-            "update staging.stg_pos__receipts set total_amount = 31.00 where receipt_id = 'R2'"
+            "update facts.fct_purchases set gross_amount = 31.00 where source_id = 'R2'"
         )
     results = by_key(run_suites(path, SETTINGS))
     assert results["intermediate/int_provider_events:gx_events_matched_to_dispatches"].passed
-    receipts = results["staging/stg_pos__receipts:gx_receipt_lines_sum_to_total"]
+    receipts = results["facts/fct_purchases:gx_receipt_lines_sum_to_total"]
     assert receipts.passed and receipts.failing_rows == 1  # R1 is within 0.01
     strict = CheckSettings(now=NOW, max_unmatched_event_share=0.04)
     assert not by_key(run_suites(path, strict))[
@@ -249,8 +252,8 @@ def _run_dagster_checks(warehouse_path: Path, monkeypatch):
             ["marts", "mart_mailing_funnel"],
             ["marts", "mart_mailing_volume"],
             ["marts", "mart_suppressions"],
-            ["staging", "stg_marketing__dispatches"],
-            ["staging", "stg_pos__receipts"],
+            ["facts", "fct_dispatches"],
+            ["facts", "fct_purchases"],
             ["intermediate", "int_provider_events"],
             ["audit", "ingested_files"],
         )
@@ -301,7 +304,7 @@ def test_dagster_multi_asset_check_reports_every_check(broken_warehouse, monkeyp
     assert duplicate.metadata["failing_rows"].value == 2
 
     # what the publish step reads (orchestration/run_checks.py)
-    receipts = outcomes["staging/stg_pos__receipts:gx_receipt_lines_sum_to_total"]
+    receipts = outcomes["facts/fct_purchases:gx_receipt_lines_sum_to_total"]
     assert (receipts.passed, receipts.blocking, receipts.failing_rows) == (False, True, 2)
     assert receipts.examples.startswith("R42 total=30.00")
     assert outcomes["marts/mart_suppressions:gx_no_personal_data"].passed
@@ -337,7 +340,7 @@ def test_publication_waits_for_the_checks_once_registered():
     merged = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[great_expectations_checks]))
     required = required_blocking_checks(merged.resolve_asset_graph(), PUBLISHED_KEY)
     assert "marts/mart_mailing_funnel:gx_no_personal_data" in required
-    assert "staging/stg_pos__receipts:gx_receipt_lines_sum_to_total" in required
+    assert "facts/fct_purchases:gx_receipt_lines_sum_to_total" in required
     assert "audit/ingested_files:gx_feed_freshness" not in required  # a warning by default
     plan = create_execution_plan(merged.resolve_job_def("campaign_warehouse"))
     publish = next(s for s in plan.get_all_steps_in_topo_order() if s.key.startswith("published"))

@@ -4,13 +4,13 @@ with
 
 dispatches as (
 
-    select * from {{ ref('stg_marketing__dispatches') }}
+    select * from {{ ref('fct_dispatches') }}
 
 ),
 
 audience as (
 
-    select * from {{ ref('stg_marketing__audience') }}
+    select * from {{ ref('fct_audience') }}
 
 )
 

@@ -23,7 +23,7 @@ recipients as (
 
 purchases as (
 
-    select * from {{ ref('int_purchases') }}
+    select * from {{ ref('fct_purchases') }}
 
 ),
 

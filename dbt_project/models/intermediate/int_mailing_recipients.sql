@@ -13,7 +13,7 @@ mailings as (
 
 audience as (
 
-    select * from {{ ref('stg_marketing__audience') }}
+    select * from {{ ref('fct_audience') }}
 
 ),
 

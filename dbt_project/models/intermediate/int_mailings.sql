@@ -10,7 +10,7 @@ mailings as (
 
 dispatches as (
 
-    select * from {{ ref('stg_marketing__dispatches') }}
+    select * from {{ ref('fct_dispatches') }}
 
 ),
 

@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -25,28 +27,13 @@ renamed as (
 
 ),
 
-ranked as (
+keyed as (
 
     select
-        *,
-        row_number() over (
-            partition by provider, event_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
+        {{ surrogate_key(['provider', 'event_id']) }} as provider_event_id,
+        *
     from renamed
 
 )
 
-select
-    {{ surrogate_key(['provider', 'event_id']) }} as provider_event_id,
-    event_id,
-    provider,
-    channel,
-    provider_message_id,
-    event_type,
-    occurred_at,
-    url,
-    error_code,
-    reason
-from ranked
-where copy_rank = 1
+select * from keyed

@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -20,27 +22,6 @@ renamed as (
         _row_number
     from source
 
-),
-
-ranked as (
-
-    -- an audience re-export replaces the earlier row of the same mailing and customer
-    select
-        *,
-        row_number() over (
-            partition by mailing_id, customer_id
-            order by _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
-    from renamed
-
 )
 
-select
-    mailing_id,
-    customer_id,
-    grp,
-    variant,
-    eligibility,
-    address_hash
-from ranked
-where snapshot_rank = 1
+select * from renamed

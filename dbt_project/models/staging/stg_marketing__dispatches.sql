@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -33,35 +35,6 @@ keyed as (
                           'dispatched_at', 'dispatch_status', 'skip_reason']) }} as dispatch_id
     from renamed
 
-),
-
-ranked as (
-
-    -- a message the provider knows is one dispatch, whatever the platform re-exported
-    select
-        *,
-        row_number() over (
-            partition by
-                case
-                    when provider_message_id is null then dispatch_id
-                    else {{ dbt.concat(['provider', "':'", 'provider_message_id']) }}
-                end
-            order by _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
-    from keyed
-
 )
 
-select
-    dispatch_id,
-    mailing_id,
-    customer_id,
-    channel,
-    provider,
-    provider_message_id,
-    dispatched_at,
-    dispatch_status,
-    skip_reason,
-    segments
-from ranked
-where snapshot_rank = 1
+select * from keyed

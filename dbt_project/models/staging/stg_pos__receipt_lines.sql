@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -21,24 +23,13 @@ renamed as (
 
 ),
 
-ranked as (
+keyed as (
 
     select
-        *,
-        row_number() over (
-            partition by receipt_id, line_number
-            order by _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
+        {{ surrogate_key(['receipt_id', 'line_number']) }} as receipt_line_id,
+        *
     from renamed
 
 )
 
-select
-    {{ surrogate_key(['receipt_id', 'line_number']) }} as receipt_line_id,
-    receipt_id,
-    line_number,
-    product_id,
-    quantity,
-    amount
-from ranked
-where snapshot_rank = 1
+select * from keyed

@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -21,27 +23,6 @@ renamed as (
         _row_number
     from source
 
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by receipt_id
-            order by _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
-    from renamed
-
 )
 
-select
-    receipt_id,
-    customer_id,
-    store_id,
-    purchased_at,
-    receipt_type,
-    total_amount,
-    currency
-from ranked
-where snapshot_rank = 1
+select * from renamed

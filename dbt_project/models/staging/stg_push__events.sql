@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -28,27 +30,6 @@ keyed as (
         {{ surrogate_key(['message_id', 'event_name', 'occurred_at']) }} as event_id
     from renamed
 
-),
-
-ranked as (
-
-    -- the push feed has no event id: one event per message, type and time
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from keyed
-
 )
 
-select
-    event_id,
-    message_id,
-    event_name,
-    occurred_at,
-    error,
-    platform
-from ranked
-where copy_rank = 1
+select * from keyed

@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -33,40 +35,6 @@ renamed as (
         _row_number
     from source
 
-),
-
-ranked as (
-
-    -- SendGrid retries webhook batches: the first copy of an sg_event_id wins
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from renamed
-
 )
 
-select
-    event_id,
-    sg_message_id,
-    provider_message_id,
-    email_hash,
-    occurred_at,
-    event_name,
-    url,
-    bounce_type,
-    bounce_classification,
-    reason,
-    smtp_status,
-    response,
-    attempt,
-    user_agent,
-    category,
-    asm_group_id,
-    is_machine_open,
-    mailing_id,
-    customer_id
-from ranked
-where copy_rank = 1
+select * from renamed

@@ -1,4 +1,6 @@
--- Lines of every order snapshot; int_purchases keeps those of the order's latest snapshot.
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
+-- Lines of every order snapshot; fct_purchases keeps those of the order's latest snapshot.
 with
 
 source as (
@@ -23,25 +25,13 @@ renamed as (
 
 ),
 
-ranked as (
+keyed as (
 
     select
-        *,
-        row_number() over (
-            partition by order_id, updated_at, line_number
-            order by _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
+        {{ surrogate_key(['order_id', 'updated_at', 'line_number']) }} as order_line_id,
+        *
     from renamed
 
 )
 
-select
-    {{ surrogate_key(['order_id', 'updated_at', 'line_number']) }} as order_line_id,
-    order_id,
-    updated_at,
-    line_number,
-    product_id,
-    quantity,
-    amount
-from ranked
-where snapshot_rank = 1
+select * from keyed

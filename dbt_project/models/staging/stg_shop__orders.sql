@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -24,44 +26,6 @@ renamed as (
         _row_number
     from source
 
-),
-
-ranked as (
-
-    -- the newest updated_at is the order's state; a tie goes to the later status
-    select
-        *,
-        row_number() over (
-            partition by order_id
-            order by
-                updated_at desc nulls last,
-                case order_status
-                    when 'cancelled' then 6
-                    when 'returned' then 6
-                    when 'delivered' then 5
-                    when 'shipped' then 4
-                    when 'paid' then 3
-                    when 'placed' then 2
-                    else 1
-                end desc,
-                _ingested_at desc,
-                _file_hash desc,
-                _row_number desc
-        ) as snapshot_rank
-    from renamed
-
 )
 
-select
-    order_id,
-    customer_id,
-    created_at,
-    updated_at,
-    order_status,
-    total_amount,
-    currency,
-    utm_source,
-    utm_medium,
-    utm_campaign
-from ranked
-where snapshot_rank = 1
+select * from renamed

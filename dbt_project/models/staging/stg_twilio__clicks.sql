@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -30,28 +32,6 @@ keyed as (
         {{ surrogate_key(['message_sid', 'clicked_at', 'url', 'user_agent']) }} as click_id
     from renamed
 
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by click_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from keyed
-
 )
 
-select
-    click_id,
-    event_type,
-    message_sid,
-    to_hash,
-    url,
-    clicked_at,
-    messaging_service_sid,
-    user_agent
-from ranked
-where copy_rank = 1
+select * from keyed

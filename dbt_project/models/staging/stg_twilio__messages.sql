@@ -1,3 +1,5 @@
+-- Rename and cast only, with the lineage columns (_ingested_at, _file_hash, _row_number)
+-- that the incremental facts use to deduplicate and to find newly landed rows.
 with
 
 source as (
@@ -30,54 +32,6 @@ renamed as (
         _row_number
     from source
 
-),
-
-ranked as (
-
-    -- the newest date_updated is the message's state; a tie goes to the status that
-    -- ranks higher in the final-status precedence
-    select
-        *,
-        row_number() over (
-            partition by message_sid
-            order by
-                updated_at desc nulls last,
-                case message_status
-                    when 'read' then 6
-                    when 'delivered' then 5
-                    when 'undelivered' then 4
-                    when 'failed' then 4
-                    when 'canceled' then 4
-                    when 'received' then 4
-                    when 'sent' then 3
-                    when 'sending' then 2
-                    when 'receiving' then 2
-                    else 1
-                end desc,
-                _ingested_at desc,
-                _file_hash desc,
-                _row_number desc
-        ) as snapshot_rank
-    from renamed
-
 )
 
-select
-    message_sid,
-    account_sid,
-    messaging_service_sid,
-    from_hash,
-    to_hash,
-    body,
-    direction,
-    message_status,
-    error_code,
-    error_message,
-    num_segments,
-    created_at,
-    sent_at,
-    updated_at,
-    price,
-    price_unit
-from ranked
-where snapshot_rank = 1
+select * from renamed

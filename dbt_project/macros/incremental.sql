@@ -1,0 +1,122 @@
+{#-
+    Incremental facts (docs in models/marts/facts/_facts.yml and DECISIONLOG.md).
+
+    A fact is rebuilt one replacement unit at a time (a UTC `partition_date`; for the audience, a
+    mailing). A run rebuilds the units that
+      - hold raw rows ingested after the fact's watermark (the newest `_ingested_at` its previous
+        build saw, kept in `_source_loaded_through`): newly landed files, however late; and
+      - fall in the run's window [window_start - lookback_days, window_end), when orchestration
+        passes one (a Dagster partition or backfill range).
+    Each unit is recomputed from all of its raw rows and replaces the old one in one transaction
+    (`delete+insert` on the unit), so a run never appends duplicates and re-running changes nothing.
+-#}
+
+{% macro fact_strategy() -%}
+    {{ return(adapter.dispatch('fact_strategy', 'campaign_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__fact_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__fact_strategy() -%}
+    {#- Spark replaces whole table partitions: the facts are partitioned by their unit -#}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+
+{% macro fact_watermark() -%}
+    {#- the newest raw ingestion the previous build of this fact saw -#}
+    (
+        select coalesce(max(_source_loaded_through), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+        from {{ this }}
+    )
+{%- endmacro %}
+
+
+{% macro source_loaded_through(relations) -%}
+    {#- the newest raw ingestion among the fact's sources, stamped on every row this run builds -#}
+    (
+        select max(_ingested_at) from (
+            {%- for relation in relations %}
+            select max(_ingested_at) as _ingested_at from {{ relation }}
+            {%- if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        ) as loaded
+    )
+{%- endmacro %}
+
+
+{% macro lookback_days() -%}
+    {#-
+        Days before window_start that a windowed run rebuilds too, for late events. Default: the
+        longest attribution window of any mailing plus the providers' usual delays.
+    -#}
+    {%- if var('lookback_days', none) is not none -%}
+        {{ return(var('lookback_days') | int) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- set longest_window -%}
+        select max(coalesce(attribution_window_days, {{ var('default_attribution_days') }}))
+        from {{ ref('stg_marketing__mailings') }}
+    {%- endset -%}
+    {%- set longest = run_query(longest_window).columns[0].values()[0] -%}
+    {{ return((longest or var('default_attribution_days')) | int + var('provider_delay_days') | int) }}
+{%- endmacro %}
+
+
+{% macro in_run_window(date_column) -%}
+    {#- true for dates in the run's window widened by the lookback; false when there is none -#}
+    {%- if var('window_start', none) and var('window_end', none) -%}
+        (
+            {{ date_column }} >= {{ add_days(dbt.cast(dbt.string_literal(var('window_start')), 'date'), -1 * lookback_days()) }}
+            and {{ date_column }} < {{ dbt.cast(dbt.string_literal(var('window_end')), 'date') }}
+        )
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro in_fact_batch(unit_column) -%}
+    {#-
+        The rows a run (re)builds: on an incremental run, the units in the model's `touched_dates`
+        CTE or in the run's window; on a first build or --full-refresh, all of them.
+    -#}
+    {%- if is_incremental() -%}
+        (
+            {{ unit_column }} in (select touched_dates.partition_date from touched_dates)
+            or {{ in_run_window(unit_column) }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro purchase_touched_dates() -%}
+    {#-
+        Purchase dates holding newly loaded rows of the four commerce feeds. Lines carry no date:
+        a new line touches the date of its receipt or order. Expects the CTEs receipts and orders
+        (with partition_date), receipt_lines and order_lines.
+    -#}
+    select partition_date from receipts
+    where _ingested_at > {{ fact_watermark() }}
+    union
+    select partition_date from orders
+    where _ingested_at > {{ fact_watermark() }}
+    union
+    select receipts.partition_date
+    from receipt_lines
+    inner join receipts
+        on receipt_lines.receipt_id = receipts.receipt_id
+    where receipt_lines._ingested_at > {{ fact_watermark() }}
+    union
+    select orders.partition_date
+    from order_lines
+    inner join orders
+        on order_lines.order_id = orders.order_id
+    where order_lines._ingested_at > {{ fact_watermark() }}
+{%- endmacro %}
