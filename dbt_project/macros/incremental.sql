@@ -47,23 +47,25 @@
 {%- endmacro %}
 
 
-{% macro lookback_days() -%}
+{% macro lookback_days_sql() -%}
     {#-
-        Days before window_start that a windowed run rebuilds too, for late events. Default: the
-        longest attribution window of any mailing plus the providers' usual delays.
+        Days before window_start that a windowed run rebuilds too, for late events: var
+        lookback_days, else the longest attribution window of any mailing plus the providers'
+        usual delays (var provider_delay_days). SQL, not a query at compile time, so unit tests
+        and first builds see the same expression.
     -#}
     {%- if var('lookback_days', none) is not none -%}
-        {{ return(var('lookback_days') | int) }}
+        {{ var('lookback_days') | int }}
+    {%- else -%}
+        (
+            select
+                coalesce(
+                    max(coalesce(attribution_window_days, {{ var('default_attribution_days') }})),
+                    {{ var('default_attribution_days') }}
+                ) + {{ var('provider_delay_days') | int }}
+            from {{ ref('stg_marketing__mailings') }}
+        )
     {%- endif -%}
-    {%- if not execute -%}
-        {{ return(0) }}
-    {%- endif -%}
-    {%- set longest_window -%}
-        select max(coalesce(attribution_window_days, {{ var('default_attribution_days') }}))
-        from {{ ref('stg_marketing__mailings') }}
-    {%- endset -%}
-    {%- set longest = run_query(longest_window).columns[0].values()[0] -%}
-    {{ return((longest or var('default_attribution_days')) | int + var('provider_delay_days') | int) }}
 {%- endmacro %}
 
 
@@ -71,7 +73,7 @@
     {#- true for dates in the run's window widened by the lookback; false when there is none -#}
     {%- if var('window_start', none) and var('window_end', none) -%}
         (
-            {{ date_column }} >= {{ add_days(dbt.cast(dbt.string_literal(var('window_start')), 'date'), -1 * lookback_days()) }}
+            {{ date_column }} >= {{ add_days(dbt.cast(dbt.string_literal(var('window_start')), 'date'), '-1 * ' ~ lookback_days_sql()) }}
             and {{ date_column }} < {{ dbt.cast(dbt.string_literal(var('window_end')), 'date') }}
         )
     {%- else -%}
