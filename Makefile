@@ -43,7 +43,7 @@ test: prepare lint
 
 dev: prepare
 	mkdir -p data/dagster_home
-	test -f data/dagster_home/dagster.yaml || $(BIN)/python -c \
+	$(BIN)/python -c \
 		"from orchestration.instance import ensure_dagster_home; from pathlib import Path; ensure_dagster_home(Path('data'))"
 	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
 

@@ -20,12 +20,12 @@ from data_checks.settings import CheckSettings
 from data_checks.suites import (
     KEYED_TABLES,
     SuiteCheck,
-    declared_mart_check_names,
     declared_key_check_names,
+    declared_mart_check_names,
+    key_checks,
     mart_checks,
     mask_personal_data,
     pii_column_names,
-    key_checks,
 )
 from data_checks.validation import ExpectationOutcome, validate
 

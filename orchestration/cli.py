@@ -1,8 +1,10 @@
 """`campaign-warehouse`: generate demo data, run the pipeline, print what was published.
 
 The CLI drives the same Dagster definitions the UI shows (`orchestration.definitions`): `run`
-executes the `campaign_warehouse` job on the instance in DAGSTER_HOME, then reads the publication
-record of that run. It exits 0 only when that run published.
+executes the `campaign_warehouse` job for the last complete UTC day (yesterday), `backfill` for a
+range of days in one run, on the instance in DAGSTER_HOME; both then read the publication record
+of that run and exit 0 only when it published. The whole command holds the warehouse writer lock
+(orchestration/warehouse_lock.py): a second writer waits for it, then exits 3.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ import contextlib
 import json
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_NOT_PUBLISHED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
+
+
+class UsageError(ValueError):
+    """A bad command line (exit 2), found after argument parsing (e.g. a backfill range)."""
 
 
 def _configure_paths(landing: str | None, data: str | None) -> None:
@@ -71,39 +77,125 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
-def run_pipeline() -> tuple[int, dict]:
-    """Execute the job once; return the exit code and the publication record of the run."""
+def last_complete_partition() -> str:
+    """Yesterday (UTC), the partition `run` targets; a usage error before the first partition."""
+    from orchestration.partitions import last_complete_partition_key
+    from orchestration.settings import partitions_start
+
+    key = last_complete_partition_key(datetime.now(UTC))
+    if key is None:
+        raise UsageError(
+            f"no complete daily partition yet: CW_PARTITIONS_START ({partitions_start()}) "
+            "is today or later"
+        )
+    return key
+
+
+def run_pipeline(
+    start: str | None = None, end: str | None = None, full_refresh: bool = False
+) -> tuple[int, dict]:
+    """Execute the job once for the partitions `start`..`end` (inclusive; default: yesterday, UTC).
+
+    Holds the warehouse writer lock for the whole run. Returns the exit code and the publication
+    record of the run (with the partitions it covered).
+    """
     from orchestration.settings import Settings
+    from orchestration.warehouse_lock import warehouse_writer_lock
 
     settings = Settings.from_env()
+    start = start or last_complete_partition()
+    end = end or start
     _ensure_dbt_manifest()
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
     from orchestration.instance import get_instance
 
     instance = get_instance(settings.data_dir)
+    from orchestration.assets.dbt import HAS_PARTITIONED_FACTS, dbt_run_config
     from orchestration.definitions import defs
     from orchestration.run_outcome import conclude_run
 
     job = defs.resolve_job_def("campaign_warehouse")
-    with _stdout_to_stderr():
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    return conclude_run(instance, result.run_id, settings, defs)
+    what = f"campaign-warehouse {'run' if start == end else 'backfill'} {start}..{end}"
+    with warehouse_writer_lock(settings.warehouse_path, what=what):
+        if not HAS_PARTITIONED_FACTS:  # no incremental model yet: an unpartitioned job
+            partition = {}
+        elif start == end:
+            partition = {"partition_key": start}
+        else:  # one run over the range: the facts' single-run backfill policy
+            partition = {
+                "tags": {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
+            }
+        with _stdout_to_stderr():
+            result = job.execute_in_process(
+                instance=instance,
+                run_config=dbt_run_config(full_refresh=full_refresh),
+                raise_on_error=False,
+                **partition,
+            )
+        code, publication = conclude_run(instance, result.run_id, settings, defs)
+    publication["partitions"] = {"start": start, "end": end}
+    return code, publication
+
+
+def _print_outcome(publication: dict, as_json: bool) -> None:
+    print(json.dumps(publication, indent=2, default=str) if as_json else _describe(publication))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     _configure_paths(args.landing, args.data)
-    code, publication = run_pipeline()
-    print(json.dumps(publication, indent=2, default=str) if args.json else _describe(publication))
+    code, publication = run_pipeline(full_refresh=args.full_refresh)
+    _print_outcome(publication, args.json)
+    return code
+
+
+def backfill_range(start: str, end: str) -> tuple[str, str]:
+    """Validate a backfill range (end inclusive) against the daily partitions; keys to run."""
+    from orchestration.partitions import PARTITION_FORMAT, last_complete_partition_key
+    from orchestration.settings import partitions_start
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as error:
+        raise UsageError(f"--start and --end must be dates YYYY-MM-DD ({error})") from None
+    if first > last:
+        raise UsageError(f"--start {first} is after --end {last}")
+    if first < partitions_start():
+        raise UsageError(
+            f"--start {first} is before the first partition {partitions_start()} "
+            "(CW_PARTITIONS_START)"
+        )
+    latest = last_complete_partition_key(datetime.now(UTC))
+    if latest is None or last.strftime(PARTITION_FORMAT) > latest:
+        raise UsageError(
+            f"--end {last} is after the last complete day {latest or '(none yet)'} (UTC): "
+            "a partition is complete when its day has ended"
+        )
+    return first.strftime(PARTITION_FORMAT), last.strftime(PARTITION_FORMAT)
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    _configure_paths(args.landing, args.data)
+    start, end = backfill_range(args.start, args.end)
+    print(f"backfill {start} to {end} (one run)", file=sys.stderr)
+    code, publication = run_pipeline(start, end, full_refresh=args.full_refresh)
+    _print_outcome(publication, args.json)
     return code
 
 
 def _describe(publication: dict) -> str:
+    days = publication.get("partitions")
+    covered = f" (days {days['start']} to {days['end']}, UTC)" if days else ""
     if publication.get("status") == "published":
         counts = publication.get("row_counts", {})
-        lines = [f"published version {publication['version']} to {publication['path']}"]
+        lines = [f"published version {publication['version']} to {publication['path']}{covered}"]
         lines += [f"  {mart:<32} {rows:>10,} rows" for mart, rows in sorted(counts.items())]
         return "\n".join(lines)
     failures = publication.get("failures") or [publication.get("reason")]
-    return "\n".join(["NOT published:"] + [f"  - {failure}" for failure in failures])
+    return "\n".join([f"NOT published{covered}:"] + [f"  - {failure}" for failure in failures])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -141,14 +233,26 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     for name, func, text in (
-        ("run", cmd_run, "ingest every new file, build, check, publish"),
+        ("run", cmd_run, "ingest every new file, build (yesterday, UTC), check, publish"),
+        ("backfill", cmd_backfill, "run the pipeline once over a range of days"),
         ("demo", cmd_demo, "generate demo data if the landing zone is empty, then run"),
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("--landing", help="landing zone (default $CW_LANDING_DIR or data/landing)")
         cmd.add_argument("--data", help="data directory (default $CW_DATA_DIR or data)")
         cmd.set_defaults(func=func)
-    sub.choices["run"].add_argument("--json", action="store_true", help="print the record as JSON")
+    backfill = sub.choices["backfill"]
+    backfill.add_argument("--start", required=True, help="first day (UTC), YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last day (UTC, inclusive), YYYY-MM-DD")
+    for name in ("run", "backfill"):
+        sub.choices[name].add_argument(
+            "--full-refresh",
+            action="store_true",
+            help="rebuild the incremental facts (and seeds) from scratch (dbt --full-refresh)",
+        )
+        sub.choices[name].add_argument(
+            "--json", action="store_true", help="print the record as JSON"
+        )
     sub.choices["demo"].add_argument("--scale", type=int, default=1)
     return parser
 
@@ -156,9 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from orchestration.warehouse_lock import WarehouseLockedError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except WarehouseLockedError as error:
         print(f"campaign-warehouse: {error}", file=sys.stderr)
         return EXIT_LOCKED

@@ -7,12 +7,14 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.checks import great_expectations_checks
-from orchestration.assets.dbt import campaign_warehouse_dbt_models, dbt_executable, dbt_project
+from orchestration.assets.checks import GREAT_EXPECTATIONS_CHECKS
+from orchestration.assets.dbt import DBT_ASSETS, dbt_executable, dbt_project
 from orchestration.assets.ingestion import ingest_landing_zone_asset
 from orchestration.assets.publish import published_reports
 from orchestration.jobs import campaign_warehouse_job
 from orchestration.resources import WarehouseResource
+from orchestration.schedules import nightly_campaign_warehouse
+from orchestration.sensors import new_landed_files
 from orchestration.settings import Settings
 
 settings = Settings.from_env()
@@ -22,9 +24,11 @@ os.environ.setdefault("CW_WAREHOUSE_PATH", str(settings.warehouse_path))
 warehouse = WarehouseResource.from_settings(settings)
 
 defs = dg.Definitions(
-    assets=[ingest_landing_zone_asset, campaign_warehouse_dbt_models, published_reports],
-    asset_checks=[great_expectations_checks],
+    assets=[ingest_landing_zone_asset, *DBT_ASSETS, published_reports],
+    asset_checks=GREAT_EXPECTATIONS_CHECKS,
     jobs=[campaign_warehouse_job],
+    schedules=[nightly_campaign_warehouse],
+    sensors=[new_landed_files],
     resources={
         "warehouse": warehouse,
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable),

@@ -2,28 +2,99 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
-# One writer at a time for everything in the warehouse writer pool (DuckDB's single writer).
-DAGSTER_YAML = """\
+from orchestration.jobs import WRITER_TAG_KEY
+
+log = logging.getLogger(__name__)
+
+# One writer at a time: steps in the warehouse writer pool run one at a time (DuckDB's single
+# writer), and the run queue starts one run of the campaign_warehouse job at a time (its runs
+# carry the writer tag), so a scheduled, a sensor and a UI run queue instead of colliding. The run
+# limits live under `concurrency: runs:` (the run queue of the QueuedRunCoordinator): Dagster
+# refuses `run_queue: tag_concurrency_limits` next to `concurrency: pools:`.
+DAGSTER_YAML = f"""\
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    tag_concurrency_limits:
+      - key: "{WRITER_TAG_KEY}"
+        limit: 1
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+telemetry:
+  enabled: false
+"""
+
+# What earlier versions wrote; such a file is upgraded in place.
+PREVIOUS_DAGSTER_YAMLS = (
+    """\
 concurrency:
   pools:
     default_limit: 1
 telemetry:
   enabled: false
-"""
+""",
+)
+
+
+def limits_writer_runs(config: object) -> bool:
+    """Whether a dagster.yaml (parsed) limits runs with the writer tag to one at a time."""
+    if not isinstance(config, dict):
+        return False
+    candidates = [
+        ((config.get("concurrency") or {}).get("runs") or {}).get("tag_concurrency_limits"),
+        (config.get("run_queue") or {}).get("tag_concurrency_limits"),
+        ((config.get("run_coordinator") or {}).get("config") or {}).get("tag_concurrency_limits"),
+    ]
+    for limits in candidates:
+        for limit in limits or []:
+            if (
+                isinstance(limit, dict)
+                and limit.get("key") == WRITER_TAG_KEY
+                and limit.get("value") in (None, "1")
+                and int(limit.get("limit", 0)) == 1
+            ):
+                return True
+    return False
+
+
+def ensure_dagster_yaml(home: Path) -> Path:
+    """Write dagster.yaml if missing; upgrade one we wrote before; warn about a hand-edited one."""
+    config = home / "dagster.yaml"
+    if not config.exists() or config.read_text() in PREVIOUS_DAGSTER_YAMLS:
+        config.write_text(DAGSTER_YAML)
+        return config
+    try:
+        parsed = yaml.safe_load(config.read_text())
+    except yaml.YAMLError:
+        parsed = None
+    if not limits_writer_runs(parsed):
+        # Somebody's own configuration: never rewrite it, say what it lacks.
+        log.warning(
+            "%s does not limit runs tagged %s to one at a time: scheduled, sensor and UI runs of "
+            "campaign_warehouse may start together and wait on the warehouse writer lock. Add "
+            "under `concurrency: runs: tag_concurrency_limits:` the entry "
+            '`{key: "%s", limit: 1}` (see orchestration/instance.py).',
+            config,
+            WRITER_TAG_KEY,
+            WRITER_TAG_KEY,
+        )
+    return config
 
 
 def ensure_dagster_home(data_dir: Path) -> Path:
     """DAGSTER_HOME from the environment, else `<data>/dagster_home`, with its dagster.yaml."""
     home = Path(os.environ.get("DAGSTER_HOME") or data_dir / "dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    ensure_dagster_yaml(home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.settings import Settings
-from orchestration.warehouse_lock import connect_warehouse
+from orchestration.warehouse_lock import connect_warehouse, warehouse_writer_lock
 
 # Every asset that writes warehouse.duckdb runs in this pool; DuckDB allows a single writer process.
 WAREHOUSE_WRITER_POOL = "duckdb_warehouse_writer"
@@ -25,6 +25,8 @@ class WarehouseResource(dg.ConfigurableResource):
     currency: str = "RUB"
     default_attribution_days: int = 7
     hard_bounce_threshold: int = 3
+    lookback_days: int | None = None
+    provider_delay_days: int = 3
     # Secret: in Definitions it is bound to dg.EnvVar("CW_PII_HASH_KEY") when that is set.
     pii_hash_key: str
 
@@ -39,6 +41,8 @@ class WarehouseResource(dg.ConfigurableResource):
             currency=settings.currency,
             default_attribution_days=settings.default_attribution_days,
             hard_bounce_threshold=settings.hard_bounce_threshold,
+            lookback_days=settings.lookback_days,
+            provider_delay_days=settings.provider_delay_days,
             pii_hash_key=key or settings.pii_hash_key,
         )
 
@@ -52,10 +56,23 @@ class WarehouseResource(dg.ConfigurableResource):
             default_attribution_days=self.default_attribution_days,
             hard_bounce_threshold=self.hard_bounce_threshold,
             pii_hash_key=self.pii_hash_key,
+            lookback_days=self.lookback_days,
+            provider_delay_days=self.provider_delay_days,
         )
 
-    def dbt_vars_arg(self) -> str:
-        return json.dumps(self.settings.dbt_vars())
+    def dbt_vars_arg(self, **extra: object) -> str:
+        """The `--vars` JSON: the installation settings, plus `extra` (e.g. the run's window)."""
+        return json.dumps({**self.settings.dbt_vars(), **extra})
+
+    def writer_lock(self, context=None):
+        """Hold the process-level writer lock of this warehouse (orchestration/warehouse_lock.py).
+
+        With a step's context (asset or asset check), the lock file names the run and the step.
+        """
+        what = None
+        if context is not None:
+            what = f"Dagster run {context.run.run_id} step {context.op_def.name}"
+        return warehouse_writer_lock(self.settings.warehouse_path, what=what)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         path = self.settings.warehouse_path

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,10 @@ class Settings:
     default_attribution_days: int = 7
     hard_bounce_threshold: int = 3
     pii_hash_key: str = DEMO_PII_HASH_KEY
+    # Days before a run's window that incremental facts rebuild too; None: dbt's own default
+    # (the longest attribution window + provider_delay_days).
+    lookback_days: int | None = None
+    provider_delay_days: int = 3
 
     @property
     def warehouse_path(self) -> Path:
@@ -57,13 +63,50 @@ class Settings:
             default_attribution_days=int(env.get("CW_DEFAULT_ATTRIBUTION_DAYS", "7")),
             hard_bounce_threshold=int(env.get("CW_HARD_BOUNCE_THRESHOLD", "3")),
             pii_hash_key=key,
+            lookback_days=_optional_int(env.get("CW_LOOKBACK_DAYS")),
+            provider_delay_days=int(env.get("CW_PROVIDER_DELAY_DAYS", "3")),
         )
 
     def dbt_vars(self) -> dict[str, object]:
         """The settings dbt models read through `var()`."""
-        return {
+        dbt_vars: dict[str, object] = {
             "reporting_timezone": self.reporting_timezone,
             "currency": self.currency,
             "default_attribution_days": self.default_attribution_days,
             "hard_bounce_threshold": self.hard_bounce_threshold,
+            "provider_delay_days": self.provider_delay_days,
         }
+        if self.lookback_days is not None:
+            dbt_vars["lookback_days"] = self.lookback_days
+        return dbt_vars
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip() != "" else None
+
+
+# Scheduling settings: read where the Dagster definitions are built (module import), not per run.
+DEFAULT_PARTITIONS_START = "2025-01-01"
+DEFAULT_NIGHTLY_HOUR = 2
+DEFAULT_WRITER_LOCK_TIMEOUT_SECONDS = 60.0
+
+
+def partitions_start(environ: Mapping[str, str] | None = None) -> date:
+    """CW_PARTITIONS_START: the first daily partition (UTC), YYYY-MM-DD."""
+    env = os.environ if environ is None else environ
+    return date.fromisoformat(env.get("CW_PARTITIONS_START") or DEFAULT_PARTITIONS_START)
+
+
+def nightly_hour(environ: Mapping[str, str] | None = None) -> int:
+    """CW_NIGHTLY_HOUR: the UTC hour of the nightly run (0-23)."""
+    env = os.environ if environ is None else environ
+    hour = int(env.get("CW_NIGHTLY_HOUR") or DEFAULT_NIGHTLY_HOUR)
+    if not 0 <= hour <= 23:
+        raise ValueError(f"CW_NIGHTLY_HOUR must be an hour 0-23, got {hour}")
+    return hour
+
+
+def writer_lock_timeout_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """CW_WRITER_LOCK_TIMEOUT_SECONDS: how long a writer waits for the warehouse writer lock."""
+    env = os.environ if environ is None else environ
+    return float(env.get("CW_WRITER_LOCK_TIMEOUT_SECONDS") or DEFAULT_WRITER_LOCK_TIMEOUT_SECONDS)

@@ -1,8 +1,17 @@
-"""Open the DuckDB warehouse, waiting a while when another process holds its single-writer lock."""
+"""Open the DuckDB warehouse, waiting a while when another process holds its single-writer lock;
+and the process-level writer lock that keeps two runs from interleaving their writes."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import sys
+import threading
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -11,7 +20,7 @@ LOCK_WAIT_SECONDS = 60.0
 
 
 class WarehouseLockedError(RuntimeError):
-    """Another process holds the warehouse's writer lock for longer than we wait."""
+    """Another process holds the warehouse (its DuckDB lock, or our writer lock) for too long."""
 
 
 def connect_warehouse(
@@ -32,3 +41,99 @@ def connect_warehouse(
                 ) from error
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+# --- the writer lock: one writing process at a time, across every way of running the pipeline ---
+#
+# DuckDB allows one writer process, and the dbt subprocess fails at once when another process holds
+# the file, so waiting inside `duckdb.connect` is not enough. Every writer (the CLI for its whole
+# run; the ingestion, dbt, checks and publish steps of any run) takes an advisory `flock` on
+# `<warehouse>.writer.lock` first. The lock is re-entrant within a process: flock on a second file
+# descriptor of the same process would block against the first, so the process keeps one
+# descriptor and counts its holders.
+
+_held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, holders in this process)
+_held_guard = threading.Lock()
+
+
+def writer_lock_path(warehouse_path: Path) -> Path:
+    return Path(warehouse_path).with_name(Path(warehouse_path).name + ".writer.lock")
+
+
+def _holder_description(lock_path: Path) -> str:
+    try:
+        info = json.loads(lock_path.read_text() or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info.get("pid"):
+        return "an unknown process"
+    return f"pid {info['pid']} (holding it since {info.get('since', '?')}: {info.get('what', '?')})"
+
+
+def _acquire(lock_path: Path, timeout: float, what: str) -> int:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"the warehouse writer lock {lock_path} is held by "
+                        f"{_holder_description(lock_path)}; waited {timeout:g}s "
+                        "(CW_WRITER_LOCK_TIMEOUT_SECONDS). Another run is writing the warehouse: "
+                        "retry when it has finished."
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        holder = {
+            "pid": os.getpid(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "what": what,
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+@contextlib.contextmanager
+def warehouse_writer_lock(
+    warehouse_path: Path, timeout: float | None = None, what: str | None = None
+) -> Iterator[Path]:
+    """Hold the process-level writer lock of `warehouse_path` (re-entrant within the process).
+
+    Waits up to `timeout` seconds (default CW_WRITER_LOCK_TIMEOUT_SECONDS, 60), then raises
+    WarehouseLockedError naming the lock file and the process holding it.
+    """
+    from orchestration.settings import writer_lock_timeout_seconds
+
+    lock_path = writer_lock_path(Path(warehouse_path).resolve())
+    key = str(lock_path)
+    wait = writer_lock_timeout_seconds() if timeout is None else timeout
+    with _held_guard:
+        if key in _held:
+            fd, count = _held[key]
+            _held[key] = (fd, count + 1)
+        else:
+            # Taken under the guard: a second thread of this process waits here, not on flock.
+            fd = _acquire(lock_path, wait, what or " ".join(sys.argv[:2]) or "python")
+            _held[key] = (fd, 1)
+    try:
+        yield lock_path
+    finally:
+        with _held_guard:
+            fd, count = _held[key]
+            if count > 1:
+                _held[key] = (fd, count - 1)
+            else:
+                del _held[key]
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from tests.conftest import REPO
 
@@ -70,5 +72,116 @@ def test_dbt_tests_are_blocking_asset_checks_upstream_of_publication():
 
 
 def test_job_covers_the_whole_pipeline():
-    job = _defs().resolve_job_def("campaign_warehouse")
+    defs = _defs()
+    job = defs.resolve_job_def("campaign_warehouse")
     assert isinstance(job, dg.JobDefinition)
+    assert set(job.asset_layer.executable_asset_keys) == set(
+        defs.resolve_asset_graph().executable_asset_keys
+    )
+
+
+def _dbt_nodes_by_asset_key() -> dict[dg.AssetKey, str]:
+    from orchestration.assets.dbt import dbt_project, translator
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    return {
+        translator.get_asset_spec(manifest, unique_id, dbt_project).key: unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+        and node["config"].get("enabled", True)
+    }
+
+
+def test_every_dbt_model_is_in_exactly_one_dbt_definition():
+    from orchestration.assets.dbt import dbt_incremental_facts, dbt_models, dbt_staging
+
+    nodes = _dbt_nodes_by_asset_key()
+    definitions = {"staging": dbt_staging, "facts": dbt_incremental_facts, "models": dbt_models}
+    owners = {
+        node: [name for name, d in definitions.items() if key in d.keys]
+        for key, node in nodes.items()
+    }
+    assert {node: names for node, names in owners.items() if len(names) != 1} == {}
+    # and no definition holds anything that is not a dbt model or seed of the manifest
+    assert set().union(*(d.keys for d in definitions.values())) == set(nodes)
+
+
+def test_dbt_definitions_split_by_layer_and_materialization():
+    from orchestration.assets.dbt import (
+        DBT_ASSETS,
+        dbt_incremental_facts,
+        dbt_models,
+        dbt_project,
+        dbt_staging,
+    )
+    from orchestration.partitions import daily_partitions
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    nodes = _dbt_nodes_by_asset_key()
+    for key in dbt_staging.keys:
+        node = manifest["nodes"][nodes[key]]
+        assert node["resource_type"] == "seed" or node["original_file_path"].startswith(
+            "models/staging/"
+        )
+    for key in dbt_incremental_facts.keys:
+        assert manifest["nodes"][nodes[key]]["config"]["materialized"] == "incremental"
+    for key in dbt_models.keys:
+        node = manifest["nodes"][nodes[key]]
+        assert node["config"]["materialized"] != "incremental"
+        assert not node["original_file_path"].startswith("models/staging/")
+    assert dbt_staging.partitions_def is None and dbt_models.partitions_def is None
+    if dbt_incremental_facts.keys:  # the facts exist once the dbt side has incremental models
+        assert dbt_incremental_facts in DBT_ASSETS
+        assert dbt_incremental_facts.partitions_def == daily_partitions
+        assert dbt_incremental_facts.backfill_policy == dg.BackfillPolicy.single_run()
+        job = _defs().resolve_job_def("campaign_warehouse")
+        assert job.partitions_def == daily_partitions
+
+
+def test_full_refresh_is_run_config_of_every_dbt_step():
+    from orchestration.assets.dbt import DBT_STEP_NAMES, dbt_run_config
+
+    job = _defs().resolve_job_def("campaign_warehouse")
+    for full_refresh in (False, True):
+        assert dg.validate_run_config(job, dbt_run_config(full_refresh=full_refresh))
+    assert set(dbt_run_config()["ops"]) == set(DBT_STEP_NAMES)
+    assert len(DBT_STEP_NAMES) >= 2
+
+
+def test_job_runs_queue_one_at_a_time_by_their_writer_tag(tmp_path, monkeypatch):
+    from orchestration.instance import ensure_dagster_home, limits_writer_runs
+    from orchestration.jobs import WRITER_TAG_KEY
+
+    job = _defs().resolve_job_def("campaign_warehouse")
+    assert job.tags[WRITER_TAG_KEY] == "1"
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = ensure_dagster_home(tmp_path)
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    assert limits_writer_runs(config)
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        assert {"key": WRITER_TAG_KEY, "limit": 1} in limits
+    finally:
+        instance.dispose()
+
+
+def test_an_existing_dagster_yaml_is_upgraded_only_when_we_wrote_it(tmp_path, monkeypatch, caplog):
+    from orchestration.instance import PREVIOUS_DAGSTER_YAMLS, ensure_dagster_yaml
+
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (ours / "dagster.yaml").write_text(PREVIOUS_DAGSTER_YAMLS[0])
+    ensure_dagster_yaml(ours)
+    assert "campaign_warehouse/writer" in (ours / "dagster.yaml").read_text()
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    custom = "# hand-written\ntelemetry:\n  enabled: false\n"
+    (theirs / "dagster.yaml").write_text(custom)
+    ensure_dagster_yaml(theirs)
+    assert (theirs / "dagster.yaml").read_text() == custom  # never rewritten
+    assert "does not limit runs tagged campaign_warehouse/writer" in caplog.text

@@ -9,8 +9,6 @@ import re
 import duckdb
 import pytest
 
-from tests.conftest import cli_env, run_cli
-
 pytestmark = pytest.mark.slow
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
@@ -95,23 +93,3 @@ def test_published_tables_carry_no_contact_columns(pipeline_run):
         if contact.search(column) and (table, column) != ("mart_suppressions", "contact_hash")
     ]
     assert offending == []
-
-
-def test_second_run_changes_nothing(pipeline_run, landing_zone):
-    data_dir, first = pipeline_run
-    assert first.returncode == 0
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
-        files_before = conn.execute("select count(*) from audit.ingested_files").fetchone()[0]
-        volume_before = conn.execute(
-            "select * from marts.mart_mailing_volume order by mailing_id"
-        ).fetchall()
-    second = run_cli(["run", "--json"], cli_env(data_dir, landing_zone))
-    assert second.returncode == 0, second.stderr[-3000:]
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
-        assert conn.execute("select count(*) from audit.ingested_files").fetchone()[0] == (
-            files_before
-        )
-        assert (
-            conn.execute("select * from marts.mart_mailing_volume order by mailing_id").fetchall()
-            == volume_before
-        )

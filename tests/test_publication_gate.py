@@ -20,7 +20,7 @@ from tests.conftest import REPO, cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
-RECEIPTS_CHECK = "staging/stg_pos__receipts:gx_receipt_lines_sum_to_total"
+RECEIPTS_CHECK = "facts/fct_purchases:gx_receipt_lines_sum_to_total"
 UNBALANCED = 1000  # receipts with no lines at all: well over the 1 % the check allows
 
 # Publishes with an `_export` that never returns: the temp file exists, the swap never happens.

@@ -1,6 +1,6 @@
-"""The Great Expectations checks (data_checks/) as one Dagster multi-asset check.
+"""The Great Expectations checks (data_checks/) as Dagster multi-asset checks, one per stage.
 
-Specs are static: built at import from the per-mart spec dict, the staged-feed spec dict and the
+Specs are static: built at import from the per-mart spec dict, the keyed-table spec dict and the
 asset keys the dbt manifest and ingestion define (never from the warehouse). Error-severity checks
 are blocking, so the publication waits for them and refuses when one fails.
 """
@@ -11,8 +11,8 @@ import dagster as dg
 
 from data_checks.runner import declared_checks, run_suites
 from data_checks.settings import CheckSettings
-from data_checks.suites import STAGING_SPECS
-from orchestration.assets.dbt import campaign_warehouse_dbt_models
+from data_checks.suites import KEYED_TABLES
+from orchestration.assets.dbt import DBT_ASSET_KEYS
 from orchestration.assets.ingestion import AUDIT_KEYS
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
@@ -26,8 +26,8 @@ def build_data_quality_checks(
     settings = settings or CheckSettings()
     known = {tuple(key.path) for key in known_keys}
     marts = [table for schema, table in (k for k in known if len(k) == 2) if schema == "marts"]
-    staging = [t for t in STAGING_SPECS if ("staging", t) in known]
-    declared = [d for d in declared_checks(marts, staging, settings) if d.asset_key in known]
+    keyed = [table for table in KEYED_TABLES if table in known]
+    declared = [d for d in declared_checks(marts, keyed, settings) if d.asset_key in known]
     specs = [
         dg.AssetCheckSpec(
             name=check.name,
@@ -49,7 +49,9 @@ def build_data_quality_checks(
     def _data_quality_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
         selected = [(tuple(k.asset_key.path), k.name) for k in context.selected_asset_check_keys]
         path = warehouse.settings.warehouse_path
-        for result in run_suites(path, settings, checks=selected):
+        with warehouse.writer_lock(context):
+            results = list(run_suites(path, settings, checks=selected))
+        for result in results:
             yield dg.AssetCheckResult(
                 asset_key=dg.AssetKey(result.asset_key),
                 check_name=result.check_name,
@@ -62,6 +64,36 @@ def build_data_quality_checks(
     return _data_quality_checks
 
 
-great_expectations_checks = build_data_quality_checks(
-    [*campaign_warehouse_dbt_models.keys, *AUDIT_KEYS], CheckSettings.from_env()
+# One definition per stage of the pipeline, so each runs as soon as its tables are built and its
+# blocking checks gate what reads those tables: landing-side checks (audit, staging) after the
+# staging models, fact checks after the incremental facts, model checks (intermediate, marts) after
+# the marts. One definition spanning stages would make a step cycle with the dbt steps, which
+# Dagster would break by splitting steps itself.
+CHECK_STAGES = {
+    "great_expectations_staging_checks": ("raw", "audit", "staging"),
+    "great_expectations_facts_checks": ("facts",),
+}
+_settings = CheckSettings.from_env()
+_known = [*DBT_ASSET_KEYS, *AUDIT_KEYS]
+_staged = {layer for layers in CHECK_STAGES.values() for layer in layers}
+
+great_expectations_staging_checks, great_expectations_facts_checks = (
+    build_data_quality_checks(
+        [key for key in _known if key.path[0] in layers], _settings, name=name
+    )
+    for name, layers in CHECK_STAGES.items()
 )
+great_expectations_checks = build_data_quality_checks(
+    [key for key in _known if key.path[0] not in _staged],
+    _settings,
+    name="great_expectations_checks",
+)
+GREAT_EXPECTATIONS_CHECKS = [
+    checks
+    for checks in (
+        great_expectations_staging_checks,
+        great_expectations_facts_checks,
+        great_expectations_checks,
+    )
+    if checks.check_keys
+]

@@ -74,12 +74,13 @@ def ingest_landing_zone_asset(context: dg.AssetExecutionContext, warehouse: Ware
         FEED_TABLES
     )
     settings = warehouse.settings
-    report = ingest_landing_zone(
-        warehouse_path=settings.warehouse_path,
-        landing_dir=settings.landing_dir,
-        settings=IngestSettings(pii_hash_key=settings.pii_hash_key, currency=settings.currency),
-        feeds=feeds,
-    )
+    with warehouse.writer_lock(context):
+        report = ingest_landing_zone(
+            warehouse_path=settings.warehouse_path,
+            landing_dir=settings.landing_dir,
+            settings=IngestSettings(pii_hash_key=settings.pii_hash_key, currency=settings.currency),
+            feeds=feeds,
+        )
     summaries = report.feed_summaries()
     for feed in feeds:
         summary = summaries.get(feed, {})

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.dbt import campaign_warehouse_dbt_models
+from orchestration.assets.dbt import DBT_ASSET_KEYS
 from orchestration.publishing import (
     PublicationRecord,
     new_version,
@@ -13,7 +13,7 @@ from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from orchestration.run_checks import PUBLISHED_KEY, decide_for_run
 
 MART_KEYS = sorted(
-    (key for key in campaign_warehouse_dbt_models.keys if key.path[0] == "marts"),
+    (key for key in DBT_ASSET_KEYS if key.path[0] == "marts"),
     key=lambda key: key.to_user_string(),
 )
 
@@ -28,6 +28,11 @@ MART_KEYS = sorted(
     "blocking check of this build ran and passed; recorded in `publications`.",
 )
 def published_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    with warehouse.writer_lock(context):
+        return _publish(context, warehouse)
+
+
+def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
     decision = decide_for_run(
         context.instance, context.run_id, context.job_def.asset_layer.asset_graph
