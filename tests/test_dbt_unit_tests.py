@@ -42,5 +42,7 @@ def test_every_dbt_unit_test_passes(pipeline_run, landing_zone, tmp_path):
     )
     assert dbt.returncode == 0, dbt.stdout[-5000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
-    assert len(results) >= 40  # every unit test ran
+    declared = json.loads((tmp_path / "target" / "manifest.json").read_text())["unit_tests"]
+    assert len(declared) >= 30
+    assert {r["unique_id"] for r in results} == set(declared)  # every unit test ran
     assert all(r["status"] == "pass" for r in results)
