@@ -35,15 +35,3 @@ def last_complete_partition_key(now: datetime | None = None) -> str | None:
     if yesterday < first_partition_date():
         return None
     return yesterday.strftime(PARTITION_FORMAT)
-
-
-def partition_date(key: str) -> date:
-    return datetime.strptime(key, PARTITION_FORMAT).date()
-
-
-def partition_window_vars(start: date, end_inclusive: date) -> dict[str, str]:
-    """The dbt vars of a window of days: window_start inclusive, window_end exclusive."""
-    return {
-        "window_start": start.isoformat(),
-        "window_end": (end_inclusive + timedelta(days=1)).isoformat(),
-    }
