@@ -14,7 +14,7 @@ from .canonical import event_columns
 from .outcome import NEVER, Outcome, expand, group_cumsum
 from .period import DAY, HOUR, MINUTE
 from .rng import choice_idx, stream
-from .sink import Sink
+from .send import Send
 from .strings import B64URL, HEX_UPPER, concat, const, ints, nullify, take, tokens, where
 from .timefmt import unix
 from .timing import arrival, geometric_counts, rhythm_after
@@ -357,28 +357,17 @@ def canonical_columns(
     )
 
 
-def run(
-    m: Mailing,
-    provider: str,
-    cust: np.ndarray,
-    variant: np.ndarray,
-    t0: np.ndarray,
-    pmid: pa.Array,
-    world: World,
-    seed: int,
-    end_t: int,
-    sink: Sink,
-    part: int = 0,
-) -> Outcome:
-    rng = stream(seed, "email", m.mailing_id, provider, part)
-    ev, out = simulate(m, cust, variant, t0, world, rng, end_t)
+def run(s: Send, provider: str) -> Outcome:
+    rng = stream(s.seed, "email", s.m.mailing_id, provider, s.part)
+    ev, out = simulate(s.m, s.cust, s.variant, s.t0, s.world, rng, s.end_t)
     if provider != "sendgrid":  # the canonical feed has no processed / machine-open events
         ev = ev.select(TO_CANONICAL[ev.kind] >= 0)
     arrive = arrival(rng, ev.t, mean_lag=60 if provider == "sendgrid" else 300, late_share=0.03)
     order = np.argsort(arrive, kind="stable")
     ev, arrive = ev.select(order), arrive[order]
     if provider == "sendgrid":
-        sink.add("sendgrid", sendgrid_columns(m, ev, cust, pmid, world, rng), arrive)
+        s.sink.add("sendgrid", sendgrid_columns(s.m, ev, s.cust, s.pmid, s.world, rng), arrive)
     else:
-        sink.add("events", canonical_columns(m, ev, pmid, provider, rng), arrive, group=provider)
+        columns = canonical_columns(s.m, ev, s.pmid, provider, rng)
+        s.sink.add("events", columns, arrive, group=provider)
     return out

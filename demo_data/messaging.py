@@ -13,16 +13,17 @@ from .audience import Audience, ContactState, Dispatches, volume_counts
 from .audience import write_audience_and_dispatches as write_targets
 from .campaigns import Mailing
 from .outcome import NEVER, Outcome
+from .send import Send
 from .sink import Sink
 from .world import World
 
-Runner = Callable[..., Outcome]
+Runner = Callable[[Send], Outcome]
 CHUNK = 100_000  # recipients simulated at a time
 
 
 def _email(provider: str) -> Runner:
-    def run(m, cust, variant, t0, pmid, world, seed, end_t, sink, part=0):  # noqa: ANN001
-        return email.run(m, provider, cust, variant, t0, pmid, world, seed, end_t, sink, part)
+    def run(send: Send) -> Outcome:
+        return email.run(send, provider)
 
     return run
 
@@ -54,7 +55,7 @@ def run_mailing(
         # big audiences go in slices, so memory stays bounded at large scales
         for k, start in enumerate(range(0, len(all_rows), CHUNK)):
             rows = all_rows[start : start + CHUNK]
-            part = RUNNERS[provider](
+            send = Send(
                 m,
                 d.cust[rows],
                 d.variant[rows],
@@ -66,6 +67,7 @@ def run_mailing(
                 sink,
                 k,
             )
+            part = RUNNERS[provider](send)
             out.fill(rows, part)
     # what this mailing changed for later audiences
     u = out.unsub_t < NEVER

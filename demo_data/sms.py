@@ -12,10 +12,9 @@ from .canonical import event_columns
 from .outcome import NEVER, Outcome, expand, group_cumsum
 from .period import DAY, HOUR, MINUTE
 from .rng import choice_idx, stream
-from .sink import Sink
+from .send import Send
 from .strings import HEX, concat, const, ints, nullify, take, tokens, where
-from .timing import arrival, geometric_counts, rhythm_after
-from .world import World
+from .timing import arrival, geometric_counts, rhythm_after, status_timeline
 
 SENDER = "+79585550100"
 PRICE_PER_SEGMENT = 0.0491
@@ -88,25 +87,14 @@ def _final_state(rng: np.random.Generator, dead_code: np.ndarray) -> tuple[np.nd
     return state, code
 
 
-def run_twilio(
-    m: Mailing,
-    cust: np.ndarray,
-    variant: np.ndarray,
-    t0: np.ndarray,
-    pmid: pa.Array,
-    world: World,
-    seed: int,
-    end_t: int,
-    sink: Sink,
-    part: int = 0,
-) -> Outcome:
-    rng = stream(seed, "twilio", m.mailing_id, part)
-    ac, mg = account(seed)
-    c = world.customers
-    n = len(cust)
+def run_twilio(s: Send) -> Outcome:
+    rng = stream(s.seed, "twilio", s.m.mailing_id, s.part)
+    ac, mg = account(s.seed)
+    c = s.world.customers
+    n = len(s.cust)
     idx = np.arange(n)
-    state, code = _final_state(rng, c.phone_dead_code[cust])
-    t_created = t0 + rng.integers(0, 3, n)
+    state, code = _final_state(rng, c.phone_dead_code[s.cust])
+    t_created = s.t0 + rng.integers(0, 3, n)
     t_sent = t_created + rng.integers(1, 9, n)
     slow = rng.random(n) < 0.05
     t_final = np.select(
@@ -130,26 +118,29 @@ def run_twilio(
     snap_q = (state == QUEUED) | (rng.random(n) < 0.6)
     snap_s = (state == SENT) | (np.isin(state, [DELIVERED, UNDELIVERED]) & (rng.random(n) < 0.75))
     snap_f = np.isin(state, [DELIVERED, UNDELIVERED, FAILED])
-    rec = np.concatenate([idx[snap_q], idx[snap_s], idx[snap_f]])
-    st = np.concatenate([np.full(snap_q.sum(), QUEUED), np.full(snap_s.sum(), SENT), state[snap_f]])
-    t_upd = np.concatenate([t_created[snap_q], t_sent[snap_s], t_final[snap_f]])
-    keep = t_upd < end_t
-    rec, st, t_upd = rec[keep], st[keep], t_upd[keep]
-    arrive = arrival(rng, t_upd, mean_lag=8 * MINUTE, late_share=0.03)
-    order = np.argsort(arrive, kind="stable")
-    rec, st, t_upd, arrive = rec[order], st[order], t_upd[order], arrive[order]
+    rec, st, t_upd, arrive = status_timeline(
+        rng,
+        [
+            (idx[snap_q], QUEUED, t_created[snap_q]),
+            (idx[snap_s], SENT, t_sent[snap_s]),
+            (idx[snap_f], state[snap_f], t_final[snap_f]),
+        ],
+        s.end_t,
+        mean_lag=8 * MINUTE,
+        late_share=0.03,
+    )
     k = len(rec)
     r = pa.array(rec)
-    segs = m.sms_segments or 1
+    segs = s.m.sms_segments or 1
     no_segments = rng.random(n) < 0.12  # Twilio leaves num_segments empty for some messages
     has_sent = np.isin(st, [SENT, DELIVERED, UNDELIVERED])
     is_err = np.isin(st, [UNDELIVERED, FAILED])
     err = code[rec]
-    sid = pmid.take(r)
+    sid = s.pmid.take(r)
     cols = {
         "account_sid": const(ac, k),
         "api_version": const("2010-04-01", k),
-        "body": const(m.body, k),
+        "body": const(s.m.body, k),
         "date_created": tf.rfc2822(t_created[rec]),
         "date_sent": nullify(tf.rfc2822(t_sent[rec]), ~has_sent),
         "date_updated": tf.rfc2822(t_upd),
@@ -164,41 +155,37 @@ def run_twilio(
         "price_unit": const("USD", k),
         "sid": sid,
         "status": take(STATUS, st),
-        "to": c.phone.take(pa.array(cust[rec])),
+        "to": c.phone.take(pa.array(s.cust[rec])),
         "uri": concat(f"/2010-04-01/Accounts/{ac}/Messages/", sid, ".json"),
     }
-    sink.add("twilio", cols, arrive)
+    s.sink.add("twilio", cols, arrive)
 
     out = Outcome.empty(n)
     reached = np.isin(state, [DELIVERED, SENT])
     out.delivered_t = np.where(state == DELIVERED, t_final, -1)
-    _inbound(m, cust, state, t_final, world, rng, end_t, sink, ac, mg, out)
-    _clicks(m, cust, variant, pmid, reached, t_final, world, rng, end_t, sink, ac, mg, out)
+    _inbound(s, state, t_final, rng, ac, mg, out)
+    _clicks(s, reached, t_final, rng, ac, mg, out)
     return out
 
 
 def _inbound(
-    m: Mailing,
-    cust: np.ndarray,
+    s: Send,
     state: np.ndarray,
     t_final: np.ndarray,
-    world: World,
     rng: np.random.Generator,
-    end_t: int,
-    sink: Sink,
     ac: str,
     mg: str,
     out: Outcome,
 ) -> None:
     """Replies from recipients: opt-out keywords (an SMS unsubscribe) and other texts."""
-    n = len(cust)
+    n = len(s.cust)
     delivered = state == DELIVERED
     u = rng.random(n)
     stop = delivered & (u < 0.008)
     other = delivered & (u >= 0.008) & (u < 0.0105)
     who = stop | other
     t = rhythm_after(rng, t_final, immediate_share=0.6, immediate_mean=15 * MINUTE)
-    who &= t < end_t
+    who &= t < s.end_t
     rows = np.flatnonzero(who)
     k = len(rows)
     if k == 0:
@@ -211,8 +198,8 @@ def _inbound(
         take(OPT_OUT, rng.integers(0, len(OPT_OUT), k)),
         take(OTHER_REPLIES, rng.integers(0, len(OTHER_REPLIES), k)),
     )
-    c = world.customers
-    ci = pa.array(cust[rows])
+    c = s.world.customers
+    ci = pa.array(s.cust[rows])
     sender = where(rng.random(k) < 0.15, c.phone_formatted.take(ci), c.phone.take(ci))
     sid = concat("SM", tokens(rng, k, 32, HEX))
     ts = tf.rfc2822(t[rows])
@@ -235,30 +222,24 @@ def _inbound(
         "to": const(SENDER, k),
         "uri": concat(f"/2010-04-01/Accounts/{ac}/Messages/", sid, ".json"),
     }
-    sink.add("twilio", cols, arrive)
+    s.sink.add("twilio", cols, arrive)
     stop_rows = np.flatnonzero(stop & who)
     out.unsub_t[stop_rows] = t[stop_rows]
 
 
 def _clicks(
-    m: Mailing,
-    cust: np.ndarray,
-    variant: np.ndarray,
-    pmid: pa.Array,
+    s: Send,
     reached: np.ndarray,
     t_final: np.ndarray,
-    world: World,
     rng: np.random.Generator,
-    end_t: int,
-    sink: Sink,
     ac: str,
     mg: str,
     out: Outcome,
 ) -> None:
-    n = len(cust)
-    c = world.customers
-    boost = np.where(variant == 1, 1.25, 1.0)
-    p = np.clip(0.06 * m.click_factor * boost * np.sqrt(c.open_affinity[cust]), 0, 0.5)
+    n = len(s.cust)
+    c = s.world.customers
+    boost = np.where(s.variant == 1, 1.25, 1.0)
+    p = np.clip(0.06 * s.m.click_factor * boost * np.sqrt(c.open_affinity[s.cust]), 0, 0.5)
     clicker = reached & (rng.random(n) < p)
     first = rhythm_after(rng, t_final, immediate_share=0.5, immediate_mean=10 * MINUTE)
     rec, pos = expand(np.flatnonzero(clicker), geometric_counts(rng, int(clicker.sum()), 0.35))
@@ -266,8 +247,8 @@ def _clicks(
         pos == 0, 0, 1000 + rng.exponential(20 * MINUTE * 1000, len(rec)).astype(np.int64)
     )
     t_ms = first[rec] * 1000 + rng.integers(0, 1000, len(rec)) + group_cumsum(gap, pos)
-    link = choice_idx(rng, 1.0 / (1.0 + np.arange(len(m.links))) ** 1.5, len(rec))
-    keep = t_ms // 1000 < end_t
+    link = choice_idx(rng, 1.0 / (1.0 + np.arange(len(s.m.links))) ** 1.5, len(rec))
+    keep = t_ms // 1000 < s.end_t
     rec, t_ms, link = rec[keep], t_ms[keep], link[keep]
     arrive = arrival(rng, t_ms // 1000, mean_lag=30)
     order = np.argsort(arrive, kind="stable")
@@ -277,77 +258,60 @@ def _clicks(
         r = pa.array(rec)
         cols = {
             "event_type": const("click", k),
-            "sms_sid": pmid.take(r),
-            "to": c.phone.take(pa.array(cust[rec])),
-            "link": take(link_urls(m), link),
+            "sms_sid": s.pmid.take(r),
+            "to": c.phone.take(pa.array(s.cust[rec])),
+            "link": take(link_urls(s.m), link),
             "click_time": tf.iso_ms_z(t_ms),
             "messaging_service_sid": const(mg, k),
             "account_sid": const(ac, k),
             "user_agent": take(CLICK_UA, rng.integers(0, len(CLICK_UA), k)),
         }
-        sink.add("twilio_clicks", cols, arrive)
-    out.click_t = np.where(clicker & (first < end_t), first, -1)
+        s.sink.add("twilio_clicks", cols, arrive)
+    out.click_t = np.where(clicker & (first < s.end_t), first, -1)
 
 
-def run_smsc(
-    m: Mailing,
-    cust: np.ndarray,
-    variant: np.ndarray,
-    t0: np.ndarray,
-    pmid: pa.Array,
-    world: World,
-    seed: int,
-    end_t: int,
-    sink: Sink,
-    part: int = 0,
-) -> Outcome:
+def run_smsc(s: Send) -> Outcome:
     """A second SMS route reporting in the canonical event format."""
-    rng = stream(seed, "smsc", m.mailing_id, part)
-    c = world.customers
-    n = len(cust)
+    rng = stream(s.seed, "smsc", s.m.mailing_id, s.part)
+    c = s.world.customers
+    n = len(s.cust)
     idx = np.arange(n)
-    dead = c.phone_dead_code[cust] > 0
+    dead = c.phone_dead_code[s.cust] > 0
     u = rng.random(n)
     failed = dead | (u < 0.06)
     delivered = ~failed & (u < 0.96)
     err = np.where(dead, 0, choice_idx(rng, np.array([0.2, 0.45, 0.2, 0.15]), n))
-    t_pend = t0 + rng.integers(1, 5, n)
+    t_pend = s.t0 + rng.integers(1, 5, n)
     t_fin = t_pend + np.where(
         err == 1, rng.integers(6 * HOUR, 30 * HOUR, n), rng.integers(3, 300, n)
     )
     pending = rng.random(n) < 0.3
-    boost = np.where(variant == 1, 1.25, 1.0)
-    clicker = delivered & (rng.random(n) < 0.06 * m.click_factor * boost)
+    boost = np.where(s.variant == 1, 1.25, 1.0)
+    clicker = delivered & (rng.random(n) < 0.06 * s.m.click_factor * boost)
     t_click = rhythm_after(rng, t_fin, immediate_share=0.5, immediate_mean=10 * MINUTE)
     unsub = delivered & (rng.random(n) < 0.005)
     t_unsub = t_fin + rng.integers(MINUTE, DAY, n)
 
-    rec = np.concatenate([idx[pending], idx[delivered], idx[failed], idx[clicker], idx[unsub]])
-    typ = np.concatenate(
+    rec, typ, t, arrive = status_timeline(
+        rng,
         [
-            np.full(pending.sum(), 1),
-            np.zeros(delivered.sum(), int),
-            np.full(failed.sum(), 2),
-            np.full(clicker.sum(), 3),
-            np.full(unsub.sum(), 4),
-        ]
+            (idx[pending], 1, t_pend[pending]),
+            (idx[delivered], 0, t_fin[delivered]),
+            (idx[failed], 2, t_fin[failed]),
+            (idx[clicker], 3, t_click[clicker]),
+            (idx[unsub], 4, t_unsub[unsub]),
+        ],
+        s.end_t,
+        mean_lag=120,
     )
-    t = np.concatenate(
-        [t_pend[pending], t_fin[delivered], t_fin[failed], t_click[clicker], t_unsub[unsub]]
-    )
-    keep = t < end_t
-    rec, typ, t = rec[keep], typ[keep], t[keep]
-    arrive = arrival(rng, t, mean_lag=120)
-    order = np.argsort(arrive, kind="stable")
-    rec, typ, t, arrive = rec[order], typ[order], t[order], arrive[order]
     e = err[rec]
     is_fail = typ == 2
-    urls = link_urls(m)
+    urls = link_urls(s.m)
     cols = event_columns(
         rng,
         "smsc",
         "sms",
-        pmid.take(pa.array(rec)),
+        s.pmid.take(pa.array(rec)),
         typ,
         SMSC_TYPES,
         t,
@@ -355,9 +319,9 @@ def run_smsc(
         error_code=nullify(take([x[0] for x in SMSC_ERRORS], e), ~is_fail),
         reason=nullify(take([x[1] for x in SMSC_ERRORS], e), ~is_fail),
     )
-    sink.add("events", cols, arrive, group="smsc")
+    s.sink.add("events", cols, arrive, group="smsc")
     out = Outcome.empty(n)
     out.delivered_t = np.where(delivered, t_fin, -1)
-    out.click_t = np.where(clicker & (t_click < end_t), t_click, -1)
-    out.unsub_t = np.where(unsub & (t_unsub < end_t), t_unsub, NEVER)
+    out.click_t = np.where(clicker & (t_click < s.end_t), t_click, -1)
+    out.unsub_t = np.where(unsub & (t_unsub < s.end_t), t_unsub, NEVER)
     return out

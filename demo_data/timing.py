@@ -79,3 +79,26 @@ def arrival(
 def geometric_counts(rng: np.random.Generator, n: int, p_more: float) -> np.ndarray:
     """1 + the number of repeats, each further repeat with probability ``p_more``."""
     return rng.geometric(1.0 - p_more, n)
+
+
+def status_timeline(
+    rng: np.random.Generator,
+    stages: list[tuple[np.ndarray, int | np.ndarray, np.ndarray]],
+    end_t: int,
+    **lag: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A provider's status events in the order its records reach us.
+
+    ``stages`` are ``(rows, code, times)``: the message rows that reach a status, the status code
+    (one for all, or one per row) and when. Events after ``end_t`` (the data's end) never happened
+    yet; the rest get an arrival time (``arrival``, with ``lag``'s keywords) and are sorted by it.
+    Returns rows, codes, event times and arrival times.
+    """
+    rec = np.concatenate([rows for rows, _, _ in stages])
+    code = np.concatenate([np.broadcast_to(c, len(rows)) for rows, c, _ in stages])
+    t = np.concatenate([times for _, _, times in stages])
+    keep = t < end_t
+    rec, code, t = rec[keep], code[keep], t[keep]
+    arrive = arrival(rng, t, **lag)
+    order = np.argsort(arrive, kind="stable")
+    return rec[order], code[order], t[order], arrive[order]
