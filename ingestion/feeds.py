@@ -1,6 +1,6 @@
 """The feed registry: what each landing-zone folder holds and how it maps to a raw table.
 
-Binding sources: ``shared/spec/feeds.md`` (field names, enums, formats) and
+Binding sources: ``docs/contract/feeds.md`` (field names, enums, formats) and
 ``docs/architecture.md`` (raw table names, column types, replay keys).
 """
 
