@@ -51,8 +51,7 @@ per_customer as (
         min(first_clicked_at) as first_clicked_at,
         cast(sum(opens) as {{ dbt.type_bigint() }}) as opens,
         cast(sum(machine_opens) as {{ dbt.type_bigint() }}) as machine_opens,
-        cast(sum(clicks) as {{ dbt.type_bigint() }}) as clicks,
-        cast(sum(segments) as {{ dbt.type_bigint() }}) as segments
+        cast(sum(clicks) as {{ dbt.type_bigint() }}) as clicks
     from messages
     group by mailing_id, customer_id
 
@@ -95,7 +94,6 @@ joined as (
         per_customer.opens,
         per_customer.machine_opens,
         per_customer.clicks,
-        per_customer.segments,
         latest_skip.skip_reason
     from members
     left join mailings
@@ -151,6 +149,5 @@ select
     first_clicked_at is not null as is_clicked,
     opens,
     machine_opens,
-    clicks,
-    segments
+    clicks
 from joined

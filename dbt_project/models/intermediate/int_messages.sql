@@ -35,8 +35,7 @@ rollup as (
         max(case when event_type in ('delivered', 'opened', 'clicked') then 1 else 0 end) as has_delivery_proof,
         max(case when event_type in ('failed', 'hard_bounced', 'soft_bounced') then 1 else 0 end) as has_failure,
         max(case when event_type = 'accepted' then 1 else 0 end) as has_acceptance,
-        max(case when event_type = 'pending' then 1 else 0 end) as has_pending,
-        max(segments) as provider_segments
+        max(case when event_type = 'pending' then 1 else 0 end) as has_pending
     from events
     group by dispatch_id
 
@@ -70,7 +69,6 @@ statused as (
         coalesce(rollup.opens, 0) as opens,
         coalesce(rollup.machine_opens, 0) as machine_opens,
         coalesce(rollup.clicks, 0) as clicks,
-        coalesce(rollup.provider_segments, dispatches.segments) as billed_segments,
         case
             when dispatches.dispatch_status <> 'sent' then null
             when rollup.has_delivery_proof = 1 then 4
@@ -98,7 +96,6 @@ select
     statused.variant,
     statused.eligibility,
     statused.contact_hash,
-    statused.billed_segments as segments,
     statused.final_status_rank,
     case statused.final_status_rank
         when 4 then 'delivered'

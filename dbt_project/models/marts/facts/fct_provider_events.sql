@@ -269,7 +269,7 @@ twilio_opt_outs as (
     where
         copy_rank = 1
         and direction = 'inbound'
-        and upper(trim(body)) in ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT')
+        and {{ is_sms_opt_out('body') }}
 
 ),
 
