@@ -1,15 +1,36 @@
 -- One row per campaign and channel (reports.md, mart_campaign_summary): `all` for every mailing
--- of the campaign, plus one row per channel the campaign used. People (sent, delivered,
--- unique_clickers, unsubscribes) are distinct customers across the row's mailings. A purchase
--- that several of the row's mailings claim counts once: direct if any claims it as direct,
--- else assisted. conversion_rate = unique clickers with a direct purchase / unique_clickers.
--- Standalone mailings (no campaign) are left out.
+-- of the campaign, plus one row per channel the campaign used. Messages and events (sent,
+-- delivered, total_clicks, segments, unsubscribes) are summed over the row's mailings, each
+-- mailing counted as its per-mailing mart counts it (mart_mailing_funnel's `all` row,
+-- mart_sms_delivery for segments, both from the same intermediate models), so a customer mailed
+-- twice counts twice. unique_clickers are distinct customers across the row's mailings. A
+-- purchase that several of the row's mailings claim counts once: direct if any claims it as
+-- direct, else assisted. conversion_rate = unique clickers with a direct purchase /
+-- unique_clickers. Standalone mailings (no campaign) are left out.
 with
 
 mailings as (
 
     select * from {{ ref('int_mailings') }}
     where campaign_id is not null
+
+),
+
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
+campaign_names as (
+
+    select
+        mailings.campaign_id,
+        max(mailing_names.campaign_name) as campaign_name
+    from mailings
+    inner join mailing_names
+        on mailings.mailing_id = mailing_names.mailing_id
+    group by mailings.campaign_id
 
 ),
 
@@ -31,6 +52,12 @@ opt_outs as (
 
 ),
 
+sms_segments as (
+
+    select * from {{ ref('int_sms_segments') }}
+
+),
+
 -- Which summary rows each mailing belongs to: `all` and its own channel.
 mailing_rows as (
 
@@ -38,6 +65,7 @@ mailing_rows as (
         campaign_id,
         'all' as channel,
         mailing_id,
+        channel as mailing_channel,
         window_start_at
     from mailings
     union all
@@ -45,6 +73,7 @@ mailing_rows as (
         campaign_id,
         channel,
         mailing_id,
+        channel as mailing_channel,
         window_start_at
     from mailings
 
@@ -62,33 +91,72 @@ mailing_counts as (
 
 ),
 
+-- Per mailing, as the per-mailing marts count it: recipients (sent), delivered recipients and
+-- click events (mart_mailing_funnel), segments (mart_sms_delivery), unsubscribers.
+mailing_messages as (
+
+    select
+        mailing_id,
+        count(case when is_recipient then 1 end) as sent,
+        count(case when is_recipient and is_delivered then 1 end) as delivered,
+        sum(clicks) as total_clicks
+    from recipients
+    group by mailing_id
+
+),
+
+mailing_segments as (
+
+    select
+        mailing_id,
+        sum(segments) as segments
+    from sms_segments
+    group by mailing_id
+
+),
+
+mailing_unsubscribes as (
+
+    select
+        mailing_id,
+        count(distinct customer_id) as unsubscribes
+    from opt_outs
+    where event_type = 'unsubscribed' and mailing_id is not null
+    group by mailing_id
+
+),
+
+messages as (
+
+    select
+        mailing_rows.campaign_id,
+        mailing_rows.channel,
+        sum(mailing_messages.sent) as sent,
+        sum(mailing_messages.delivered) as delivered,
+        sum(mailing_messages.total_clicks) as total_clicks,
+        sum(case when mailing_rows.mailing_channel = 'sms' then coalesce(mailing_segments.segments, 0) end)
+            as segments,
+        sum(mailing_unsubscribes.unsubscribes) as unsubscribes
+    from mailing_rows
+    left join mailing_messages
+        on mailing_rows.mailing_id = mailing_messages.mailing_id
+    left join mailing_segments
+        on mailing_rows.mailing_id = mailing_segments.mailing_id
+    left join mailing_unsubscribes
+        on mailing_rows.mailing_id = mailing_unsubscribes.mailing_id
+    group by mailing_rows.campaign_id, mailing_rows.channel
+
+),
+
 people as (
 
     select
         mailing_rows.campaign_id,
         mailing_rows.channel,
-        count(distinct case when recipients.is_recipient then recipients.customer_id end) as sent,
-        count(distinct case when recipients.is_delivered then recipients.customer_id end) as delivered,
-        count(distinct case when recipients.is_clicked then recipients.customer_id end) as unique_clickers,
-        sum(recipients.clicks) as total_clicks,
-        sum(recipients.segments) as segments
+        count(distinct case when recipients.is_clicked then recipients.customer_id end) as unique_clickers
     from mailing_rows
     inner join recipients
         on mailing_rows.mailing_id = recipients.mailing_id
-    group by mailing_rows.campaign_id, mailing_rows.channel
-
-),
-
-unsubscribers as (
-
-    select
-        mailing_rows.campaign_id,
-        mailing_rows.channel,
-        count(distinct opt_outs.customer_id) as unsubscribes
-    from mailing_rows
-    inner join opt_outs
-        on mailing_rows.mailing_id = opt_outs.mailing_id
-    where opt_outs.event_type = 'unsubscribed'
     group by mailing_rows.campaign_id, mailing_rows.channel
 
 ),
@@ -172,26 +240,26 @@ summary as (
         mailing_counts.channel,
         mailing_counts.mailings,
         mailing_counts.last_sent_at,
-        coalesce(people.sent, 0) as sent,
-        coalesce(people.delivered, 0) as delivered,
+        coalesce(messages.sent, 0) as sent,
+        coalesce(messages.delivered, 0) as delivered,
         coalesce(people.unique_clickers, 0) as unique_clickers,
-        coalesce(people.total_clicks, 0) as total_clicks,
-        people.segments,
-        coalesce(unsubscribers.unsubscribes, 0) as unsubscribes,
+        coalesce(messages.total_clicks, 0) as total_clicks,
+        messages.segments,
+        coalesce(messages.unsubscribes, 0) as unsubscribes,
         coalesce(purchase_counts.direct_purchases, 0) as direct_purchases,
         coalesce(purchase_counts.assisted_purchases, 0) as assisted_purchases,
         coalesce(purchase_counts.direct_revenue, 0) as direct_revenue,
         coalesce(purchase_counts.assisted_revenue, 0) as assisted_revenue,
         coalesce(converted.converted_clickers, 0) as converted_clickers
     from mailing_counts
+    left join messages
+        on
+            mailing_counts.campaign_id = messages.campaign_id
+            and mailing_counts.channel = messages.channel
     left join people
         on
             mailing_counts.campaign_id = people.campaign_id
             and mailing_counts.channel = people.channel
-    left join unsubscribers
-        on
-            mailing_counts.campaign_id = unsubscribers.campaign_id
-            and mailing_counts.channel = unsubscribers.channel
     left join purchase_counts
         on
             mailing_counts.campaign_id = purchase_counts.campaign_id
@@ -201,10 +269,22 @@ summary as (
             mailing_counts.campaign_id = converted.campaign_id
             and mailing_counts.channel = converted.channel
 
+),
+
+named as (
+
+    select
+        summary.*,
+        campaign_names.campaign_name
+    from summary
+    left join campaign_names
+        on summary.campaign_id = campaign_names.campaign_id
+
 )
 
 select
     cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+    cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
     cast(channel as {{ dbt.type_string() }}) as channel,
     cast(mailings as {{ dbt.type_bigint() }}) as mailings,
     last_sent_at,
@@ -221,4 +301,4 @@ select
     {{ safe_divide('unique_clickers', 'delivered') }} as click_to_delivered_rate,
     {{ safe_divide('converted_clickers', 'unique_clickers') }} as conversion_rate,
     cast(converted_clickers as {{ dbt.type_bigint() }}) as converted_clickers
-from summary
+from named

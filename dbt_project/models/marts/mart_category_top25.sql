@@ -7,6 +7,12 @@
 -- fall in category '(unknown)'.
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 recipients as (
 
     select * from {{ ref('int_mailing_recipients') }}
@@ -128,10 +134,22 @@ ranked as (
     from category_measures
     cross join rankings
 
+),
+
+named as (
+
+    select
+        ranked.*,
+        mailing_names.mailing_name
+    from ranked
+    left join mailing_names
+        on ranked.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(grp as {{ dbt.type_string() }}) as grp,
     cast(ranked_by as {{ dbt.type_string() }}) as ranked_by,
     cast(category_rank as {{ dbt.type_int() }}) as rank,
@@ -139,5 +157,5 @@ select
     cast(units as decimal(18, 3)) as units,
     cast(revenue as decimal(18, 2)) as revenue,
     cast(receipts as {{ dbt.type_bigint() }}) as receipts
-from ranked
+from named
 where category_rank <= 25

@@ -6,6 +6,12 @@
 -- either side has no members. `conversion` is a name reports.md fixes (noqa RF04 below).
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 recipients as (
 
     select * from {{ ref('int_mailing_recipients') }}
@@ -185,10 +191,22 @@ z_scored as (
         {{ safe_divide('lift_abs', 'se_pooled') }} as z_score
     from tested
 
+),
+
+named as (
+
+    select
+        z_scored.*,
+        mailing_names.mailing_name
+    from z_scored
+    left join mailing_names
+        on z_scored.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(grp as {{ dbt.type_string() }}) as grp,
     cast(members as {{ dbt.type_bigint() }}) as members,
     cast(buyers as {{ dbt.type_bigint() }}) as buyers,
@@ -206,4 +224,4 @@ select
     (revenue_per_member - control_revenue_per_member) * members as incremental_revenue,
     cast(control_members as {{ dbt.type_bigint() }}) as control_members,
     cast(control_buyers as {{ dbt.type_bigint() }}) as control_buyers
-from z_scored
+from named

@@ -3,6 +3,12 @@
 -- (SMS, push); rank by unique_clickers, then total_clicks, then link; rank 1 is the most popular.
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -64,14 +70,26 @@ ranked as (
     left join reach
         on link_counts.mailing_id = reach.mailing_id
 
+),
+
+named as (
+
+    select
+        ranked.*,
+        mailing_names.mailing_name
+    from ranked
+    left join mailing_names
+        on ranked.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(link as {{ dbt.type_string() }}) as link,
     cast(total_clicks as {{ dbt.type_bigint() }}) as total_clicks,
     cast(unique_clickers as {{ dbt.type_bigint() }}) as unique_clickers,
     {{ safe_divide('unique_clickers', 'base') }} as share_of_openers,
     cast(link_rank as {{ dbt.type_bigint() }}) as rank, -- noqa: RF04
     link_rank = 1 as is_most_popular
-from ranked
+from named

@@ -6,6 +6,12 @@
 -- is not shown.
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -129,6 +135,7 @@ sales as (
 
 select
     cast(mailing_days.mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_names.mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(mailing_days.report_date as date) as date, -- noqa: RF04
     cast(coalesce(sends.sent, 0) as {{ dbt.type_bigint() }}) as sent,
     cast(coalesce(deliveries.delivered, 0) as {{ dbt.type_bigint() }}) as delivered,
@@ -145,6 +152,8 @@ select
     cast(coalesce(sales.purchases, 0) as {{ dbt.type_bigint() }}) as purchases,
     cast(coalesce(sales.revenue, 0) as decimal(18, 2)) as revenue
 from mailing_days
+left join mailing_names
+    on mailing_days.mailing_id = mailing_names.mailing_id
 left join sends
     on
         mailing_days.mailing_id = sends.mailing_id

@@ -3,6 +3,12 @@
 -- and machine_opens null, clicked follows delivered), with rates null when the denominator is 0.
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -175,10 +181,22 @@ counted as (
             variants.mailing_id = opt_out_counts.mailing_id
             and variants.variant = opt_out_counts.variant
 
+),
+
+named as (
+
+    select
+        counted.*,
+        mailing_names.mailing_name
+    from counted
+    left join mailing_names
+        on counted.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(variant as {{ dbt.type_string() }}) as variant,
     cast(channel as {{ dbt.type_string() }}) as channel,
     cast(sent as {{ dbt.type_bigint() }}) as sent,
@@ -196,4 +214,4 @@ select
     cast(spam_complaints as {{ dbt.type_bigint() }}) as spam_complaints,
     {{ safe_divide('unsubscribed', 'delivered') }} as unsubscribe_rate,
     {{ safe_divide('spam_complaints', 'delivered') }} as spam_rate
-from counted
+from named

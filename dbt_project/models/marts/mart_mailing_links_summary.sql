@@ -4,6 +4,12 @@
 -- delivered recipients (null when none delivered).
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -89,13 +95,25 @@ counted as (
     left join delivered
         on mailings.mailing_id = delivered.mailing_id
 
+),
+
+named as (
+
+    select
+        counted.*,
+        mailing_names.mailing_name
+    from counted
+    left join mailing_names
+        on counted.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(total_clicks as {{ dbt.type_bigint() }}) as total_clicks,
     cast(links_clicked as {{ dbt.type_bigint() }}) as links_clicked,
     cast(unique_clicks as {{ dbt.type_bigint() }}) as unique_clicks,
     cast(most_popular_link as {{ dbt.type_string() }}) as most_popular_link,
     {{ safe_divide('total_clicks', 'delivered') }} as clicks_per_delivered
-from counted
+from named

@@ -6,6 +6,12 @@
 -- mailing (int_opt_outs). Carries no contact data (no address, no hash).
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -57,8 +63,10 @@ unsubscribers as (
 
 select
     cast(recipients.mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_names.mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(recipients.customer_id as {{ dbt.type_string() }}) as customer_id,
     cast(mailings.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+    cast(mailing_names.campaign_name as {{ dbt.type_string() }}) as campaign_name,
     cast(recipients.channel as {{ dbt.type_string() }}) as channel,
     cast(recipients.grp as {{ dbt.type_string() }}) as grp,
     cast(recipients.variant as {{ dbt.type_string() }}) as variant,
@@ -79,6 +87,8 @@ select
         end as {{ dbt.type_string() }}
     ) as attribution
 from recipients
+left join mailing_names
+    on recipients.mailing_id = mailing_names.mailing_id
 left join mailings
     on recipients.mailing_id = mailings.mailing_id
 left join customer_purchases

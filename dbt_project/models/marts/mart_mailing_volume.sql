@@ -1,6 +1,12 @@
 -- One row per mailing: how its audience splits by eligibility and what was dispatched.
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -51,7 +57,9 @@ dispatch_counts as (
 
 select
     cast(mailings.mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_names.mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(mailings.campaign_id as {{ dbt.type_string() }}) as campaign_id,
+    cast(mailing_names.campaign_name as {{ dbt.type_string() }}) as campaign_name,
     cast(mailings.channel as {{ dbt.type_string() }}) as channel,
     cast(coalesce(audience_counts.audience_total, 0) as {{ dbt.type_bigint() }}) as audience_total,
     cast(coalesce(audience_counts.good_recipients, 0) as {{ dbt.type_bigint() }}) as good_recipients,
@@ -63,6 +71,8 @@ select
     cast(coalesce(dispatch_counts.skipped, 0) as {{ dbt.type_bigint() }}) as skipped,
     cast(coalesce(audience_counts.actual_recipients, 0) as {{ dbt.type_bigint() }}) as actual_recipients
 from mailings
+left join mailing_names
+    on mailings.mailing_id = mailing_names.mailing_id
 left join audience_counts
     on mailings.mailing_id = audience_counts.mailing_id
 left join dispatch_counts

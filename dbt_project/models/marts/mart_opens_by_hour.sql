@@ -4,6 +4,12 @@
 -- opens (null when the mailing has none).
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -74,12 +80,24 @@ filled as (
     left join mailing_totals
         on mailings.mailing_id = mailing_totals.mailing_id
 
+),
+
+named as (
+
+    select
+        filled.*,
+        mailing_names.mailing_name
+    from filled
+    left join mailing_names
+        on filled.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(hour_of_day as {{ dbt.type_int() }}) as hour, -- noqa: RF04
     cast(opens as {{ dbt.type_bigint() }}) as opens,
     cast(unique_openers as {{ dbt.type_bigint() }}) as unique_openers,
     {{ safe_divide('opens', 'total_opens') }} as share_of_opens
-from filled
+from named

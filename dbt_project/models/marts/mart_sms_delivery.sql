@@ -4,6 +4,12 @@
 -- routing_error + rejected. segments from int_sms_segments (provider's count, else the body's).
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -87,10 +93,22 @@ counted as (
     left join segment_counts
         on mailings.mailing_id = segment_counts.mailing_id
 
+),
+
+named as (
+
+    select
+        counted.*,
+        mailing_names.mailing_name
+    from counted
+    left join mailing_names
+        on counted.mailing_id = mailing_names.mailing_id
+
 )
 
 select
     cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(messages as {{ dbt.type_bigint() }}) as messages,
     cast(segments as {{ dbt.type_bigint() }}) as segments,
     cast(delivered as {{ dbt.type_bigint() }}) as delivered,
@@ -104,4 +122,4 @@ select
     cast(expired as {{ dbt.type_bigint() }}) as soft_bounces,
     cast(routing_error + rejected as {{ dbt.type_bigint() }}) as hard_bounces,
     cast(skipped as {{ dbt.type_bigint() }}) as skipped
-from counted
+from named

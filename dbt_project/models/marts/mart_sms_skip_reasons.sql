@@ -3,6 +3,12 @@
 -- dispatch without a reason is reported as `unknown`.
 with
 
+mailing_names as (
+
+    select * from {{ ref('int_mailing_names') }}
+
+),
+
 messages as (
 
     select * from {{ ref('int_messages') }}
@@ -43,9 +49,12 @@ by_mailing as (
 
 select
     cast(by_reason.mailing_id as {{ dbt.type_string() }}) as mailing_id,
+    cast(mailing_names.mailing_name as {{ dbt.type_string() }}) as mailing_name,
     cast(by_reason.skip_reason as {{ dbt.type_string() }}) as skip_reason,
     cast(by_reason.contacts as {{ dbt.type_bigint() }}) as contacts,
     {{ safe_divide('by_reason.contacts', 'by_mailing.skipped_contacts') }} as share_of_skipped
 from by_reason
 inner join by_mailing
     on by_reason.mailing_id = by_mailing.mailing_id
+left join mailing_names
+    on by_reason.mailing_id = mailing_names.mailing_id
