@@ -9,6 +9,12 @@ behind is removed by the next one (unless a live process still holds its DuckDB 
 
 A reader holding the old `reports.duckdb` open (DuckDB `read_only`) does not block the rename:
 DuckDB's lock is an advisory lock on the open file, which `os.replace` neither needs nor touches.
+
+The published file documents itself (reports.md, "Publication"): every table and column carries
+its dbt description as a `COMMENT`, each mart its grain as a `PRIMARY KEY` and the contract's
+`NOT NULL`s (orchestration/mart_docs.py reads them from the dbt manifest). A refused build is
+recorded in the same file's `publications` the same way: a copy of the published file whose only
+change is the log, swapped in with one rename, so the marts stay the previous version's.
 """
 
 from __future__ import annotations
@@ -16,11 +22,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from orchestration.mart_docs import PUBLICATIONS_DOC, TableDoc, load_mart_docs
 
 MARTS_SCHEMA = "marts"
 
@@ -74,6 +83,81 @@ def list_marts(conn: duckdb.DuckDBPyConnection, database: str) -> list[str]:
     return [name for (name,) in rows]
 
 
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_ddl(table: str, columns: list[tuple[str, str]], doc: TableDoc) -> str:
+    """`create table` with the contract's NOT NULLs and the grain as PRIMARY KEY."""
+    definitions = [
+        f"{quote(name)} {data_type}" + (" not null" if doc.column(name).not_null else "")
+        for name, data_type in columns
+    ]
+    if doc.primary_key:
+        definitions.append(f"primary key ({', '.join(quote(c) for c in doc.primary_key)})")
+    return f"create table {table} (\n    " + ",\n    ".join(definitions) + "\n)"
+
+
+def comment_statements(table: str, columns: list[str], doc: TableDoc) -> list[str]:
+    """COMMENT ON the table and each of its columns (their dbt descriptions)."""
+    statements = [f"comment on table {table} is {literal(doc.description)}"]
+    for name in columns:
+        statements.append(
+            f"comment on column {table}.{quote(name)} is {literal(doc.column(name).description)}"
+        )
+    return statements
+
+
+def _columns(
+    conn: duckdb.DuckDBPyConnection, database: str | None, schema: str, table: str
+) -> list[tuple[str, str]]:
+    """(name, type) of each column; `database` None is the connection's own file."""
+    return conn.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = coalesce(?, current_database()) and schema_name = ? "
+        "and table_name = ? order by column_index",
+        [database, schema, table],
+    ).fetchall()
+
+
+def _copy_mart(conn: duckdb.DuckDBPyConnection, mart: str, doc: TableDoc) -> int:
+    """Create `main.<mart>` with its keys and comments and copy the warehouse's rows into it."""
+    columns = _columns(conn, "warehouse", MARTS_SCHEMA, mart)
+    table = f"main.{quote(mart)}"
+    conn.execute(table_ddl(table, columns, doc))
+    conn.execute(f"insert into {table} select * from warehouse.{MARTS_SCHEMA}.{quote(mart)}")
+    for statement in comment_statements(table, [name for name, _ in columns], doc):
+        conn.execute(statement)
+    (rows,) = conn.execute(f"select count(*) from {table}").fetchone()
+    return rows
+
+
+def _write_publications(conn: duckdb.DuckDBPyConnection, record: PublicationRecord) -> None:
+    """(Re)create `main.publications`: the warehouse's log, then `record`, with its comments."""
+    conn.execute("drop table if exists main.publications")
+    conn.execute(PUBLICATIONS_DDL.format(table="main.publications"))
+    (has_history,) = conn.execute(
+        "select count(*) from duckdb_tables() where database_name = 'warehouse' "
+        "and schema_name = 'audit' and table_name = 'publications'"
+    ).fetchone()
+    if has_history:
+        conn.execute(
+            "insert into main.publications select * from warehouse.audit.publications "
+            "where version <> ?",
+            [record.version],
+        )
+    conn.execute(
+        "insert into main.publications values (?, ?, ?, ?, ?, ?, ?)", list(record.as_row())
+    )
+    columns = [name for name, _ in _columns(conn, None, "main", "publications")]
+    for statement in comment_statements("main.publications", columns, PUBLICATIONS_DOC):
+        conn.execute(statement)
+
+
 def record_publication(warehouse: duckdb.DuckDBPyConnection, record: PublicationRecord) -> None:
     """Append a publication (or a refusal) to the warehouse's audit.publications."""
     warehouse.execute("create schema if not exists audit")
@@ -118,8 +202,16 @@ def publish_marts(
     reports_path: Path,
     exports_dir: Path,
     record: PublicationRecord,
+    docs: dict[str, TableDoc] | None = None,
+    mirror: Callable[[Path], object] | None = None,
 ) -> PublicationRecord:
-    """Publish every table of the warehouse's `marts` schema atomically; return the record."""
+    """Publish every table of the warehouse's `marts` schema atomically; return the record.
+
+    `docs` (default: read from the dbt manifest) gives each mart its comments and keys. `mirror`
+    (the PostgreSQL publication) gets the complete staged file before it is swapped in: when it
+    fails, nothing is published anywhere.
+    """
+    docs = load_mart_docs() if docs is None else docs
     reports_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(reports_path, exports_dir)
     tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
@@ -130,30 +222,52 @@ def publish_marts(
         conn.execute(f"attach '{escaped}' as warehouse (read_only)")
         marts = list_marts(conn, "warehouse")
         for mart in marts:
-            conn.execute(
-                f"create table main.{mart} as select * from warehouse.{MARTS_SCHEMA}.{mart}"
-            )
-            (record.row_counts[mart],) = conn.execute(
-                f"select count(*) from main.{mart}"
-            ).fetchone()
-        conn.execute(PUBLICATIONS_DDL.format(table="main.publications"))
-        (has_history,) = conn.execute(
-            "select count(*) from duckdb_tables() where database_name = 'warehouse' "
-            "and schema_name = 'audit' and table_name = 'publications'"
-        ).fetchone()
-        if has_history:
-            conn.execute("insert into main.publications select * from warehouse.audit.publications")
-        conn.execute(
-            "insert into main.publications values (?, ?, ?, ?, ?, ?, ?)", list(record.as_row())
-        )
+            doc = docs.get(mart) or TableDoc(mart, "")
+            record.row_counts[mart] = _copy_mart(conn, mart, doc)
+        _write_publications(conn, record)
         _export(conn, marts, staged_exports)
         conn.execute("detach warehouse")
         conn.execute("checkpoint")
 
     _fsync(tmp_path)
+    if mirror is not None:
+        mirror(tmp_path)
     os.replace(staged_exports, exports_dir / record.version)
     os.replace(tmp_path, reports_path)
     _fsync(reports_path.parent)
+    return record
+
+
+def publish_refusal(
+    warehouse_path: Path,
+    reports_path: Path,
+    record: PublicationRecord,
+    mirror: Callable[[Path], object] | None = None,
+) -> PublicationRecord:
+    """Record a refused build in the published file's `publications`, atomically.
+
+    The new file is a byte copy of the published one with only `publications` rewritten (the
+    warehouse's log and `record`), swapped in with one rename: the marts stay exactly the previous
+    version's, and a reader sees the old file or the new one. Without a published file yet, the
+    new one holds only `publications`, so BI can still say why there is nothing to show.
+    `mirror` (the PostgreSQL publication) then gets the same file.
+    """
+    reports_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(reports_path, reports_path.parent / "exports")
+    tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
+    if reports_path.exists():
+        shutil.copyfile(reports_path, tmp_path)
+    with duckdb.connect(str(tmp_path)) as conn:
+        escaped = str(warehouse_path).replace("'", "''")
+        conn.execute(f"attach '{escaped}' as warehouse (read_only)")
+        _write_publications(conn, record)
+        conn.execute("detach warehouse")
+        conn.execute("checkpoint")
+    _fsync(tmp_path)
+    os.replace(tmp_path, reports_path)
+    _fsync(reports_path.parent)
+    if mirror is not None:
+        mirror(reports_path)
     return record
 
 

@@ -29,6 +29,9 @@ class WarehouseResource(dg.ConfigurableResource):
     provider_delay_days: int = 3
     # Secret: in Definitions it is bound to dg.EnvVar("CW_PII_HASH_KEY") when that is set.
     pii_hash_key: str
+    # The PostgreSQL publication (secret: bound to dg.EnvVar("CW_PUBLISH_POSTGRES_URL")).
+    publish_postgres_url: str | None = None
+    publish_postgres_readers: list[str] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -44,6 +47,10 @@ class WarehouseResource(dg.ConfigurableResource):
             lookback_days=settings.lookback_days,
             provider_delay_days=settings.provider_delay_days,
             pii_hash_key=key or settings.pii_hash_key,
+            publish_postgres_url=dg.EnvVar("CW_PUBLISH_POSTGRES_URL")
+            if settings.publish_postgres_url and os.environ.get("CW_PUBLISH_POSTGRES_URL")
+            else settings.publish_postgres_url,
+            publish_postgres_readers=list(settings.publish_postgres_readers),
         )
 
     @property
@@ -58,6 +65,8 @@ class WarehouseResource(dg.ConfigurableResource):
             pii_hash_key=self.pii_hash_key,
             lookback_days=self.lookback_days,
             provider_delay_days=self.provider_delay_days,
+            publish_postgres_url=self.publish_postgres_url or None,
+            publish_postgres_readers=tuple(self.publish_postgres_readers),
         )
 
     def dbt_vars_arg(self, **extra: object) -> str:

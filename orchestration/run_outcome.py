@@ -6,8 +6,14 @@ import json
 
 import dagster as dg
 
-from data_checks.gate import CheckOutcome
-from orchestration.publishing import PublicationRecord, new_version, record_publication
+from data_checks.gate import CheckOutcome, refusal_reason
+from orchestration.publish_postgres import postgres_mirror
+from orchestration.publishing import (
+    PublicationRecord,
+    new_version,
+    publish_refusal,
+    record_publication,
+)
 from orchestration.run_checks import decide_for_run, failed_steps
 from orchestration.settings import Settings
 from orchestration.warehouse_lock import connect_warehouse
@@ -56,12 +62,18 @@ def conclude_run(
             version=new_version(run_id),
             run_id=run_id,
             status="refused",
-            reason="; ".join(failures) or "the publish step did not run",
+            reason=refusal_reason(decision, step_failures)
+            if failures
+            else "the publish step did not run",
             checks=[outcome.as_dict() for outcome in decision.outcomes],
         )
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         with connect_warehouse(settings.warehouse_path) as conn:
             record_publication(conn, record)
+        mirror = postgres_mirror(
+            settings.publish_postgres_url, list(settings.publish_postgres_readers)
+        )
+        publish_refusal(settings.warehouse_path, settings.reports_path, record, mirror)
         publication = _recorded_publication(settings, run_id) or {}
     publication["path"] = str(settings.reports_path)
     publication["failures"] = step_failures + [

@@ -32,6 +32,9 @@ class Settings:
     # (the longest attribution window + provider_delay_days).
     lookback_days: int | None = None
     provider_delay_days: int = 3
+    # The PostgreSQL publication (orchestration/publish_postgres.py): off without a URL.
+    publish_postgres_url: str | None = None
+    publish_postgres_readers: tuple[str, ...] = ()
 
     @property
     def warehouse_path(self) -> Path:
@@ -65,6 +68,12 @@ class Settings:
             pii_hash_key=key,
             lookback_days=_optional_int(env.get("CW_LOOKBACK_DAYS")),
             provider_delay_days=int(env.get("CW_PROVIDER_DELAY_DAYS", "3")),
+            publish_postgres_url=env.get("CW_PUBLISH_POSTGRES_URL") or None,
+            publish_postgres_readers=tuple(
+                role.strip()
+                for role in env.get("CW_PUBLISH_POSTGRES_READERS", "").split(",")
+                if role.strip()
+            ),
         )
 
     def dbt_vars(self) -> dict[str, object]:

@@ -2,11 +2,14 @@
 
 import dagster as dg
 
-from orchestration.assets.dbt import DBT_ASSET_KEYS
+from orchestration.assets.dbt import DBT_ASSET_KEYS, dbt_project
+from orchestration.mart_docs import load_mart_docs
+from orchestration.publish_postgres import postgres_mirror
 from orchestration.publishing import (
     PublicationRecord,
     new_version,
     publish_marts,
+    publish_refusal,
     record_publication,
 )
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
@@ -34,6 +37,7 @@ def published_reports(context: dg.AssetExecutionContext, warehouse: WarehouseRes
 
 def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
+    mirror = postgres_mirror(settings.publish_postgres_url, list(settings.publish_postgres_readers))
     decision = decide_for_run(
         context.instance, context.run_id, context.job_def.asset_layer.asset_graph
     )
@@ -47,9 +51,13 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     if not decision.passed:
         with warehouse.connect() as conn:
             record_publication(conn, record)
+        publish_refusal(settings.warehouse_path, settings.reports_path, record, mirror)
         raise dg.Failure(description=decision.summary(), metadata={"version": record.version})
 
-    publish_marts(settings.warehouse_path, settings.reports_path, settings.exports_dir, record)
+    docs = load_mart_docs(dbt_project.manifest_path)
+    publish_marts(
+        settings.warehouse_path, settings.reports_path, settings.exports_dir, record, docs, mirror
+    )
     with warehouse.connect() as conn:
         record_publication(conn, record)
     context.log.info(f"published version {record.version}: {decision.summary()}")
