@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: install prepare demo run test lint format dev clean
+.PHONY: install prepare postgres demo run test lint format dev clean
 
 install: $(INSTALLED)
 
@@ -38,7 +38,13 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	cd dbt_project && ../$(BIN)/sqlfluff fix models macros
 
-test: prepare lint
+# The PostgreSQL publication tests start a real server (tests/publication/conftest.py) from
+# Debian's `postgresql` package: installed here when missing (we are root on CI machines).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+
+test: prepare lint postgres
 	$(BIN)/pytest
 
 dev: prepare

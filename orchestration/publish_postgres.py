@@ -157,7 +157,7 @@ def load_next(conn: psycopg.Connection, reports_path: Path, readers: list[str]) 
     counts = {}
     with (
         duckdb.connect(str(reports_path), read_only=True) as source,
-        tempfile.TemporaryDirectory(prefix=".pg-", dir=reports_path.parent) as exchange,
+        tempfile.TemporaryDirectory(prefix="cw-postgres-copy-") as exchange,
         conn.transaction(),
         conn.cursor() as cursor,
     ):

@@ -1,6 +1,7 @@
 """The publication gate through the real CLI: bad data is refused without touching the published
-file, a publication killed half-way leaves the old one intact, and a reader holding the old file
-keeps a consistent view while a new version is swapped in."""
+marts (in reports.duckdb and PostgreSQL only the publications log changes), a publication killed
+half-way leaves the old one intact and the next run (publishing to PostgreSQL too) recovers, and a
+reader holding the old file keeps a consistent view while a new version is swapped in."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import subprocess
 import sys
 
 import duckdb
+import psycopg
 import pytest
 
+from orchestration.publish_postgres import publish_to_postgres
 from orchestration.publishing import PublicationRecord, new_version, publish_marts
 from tests.conftest import REPO, cli_env, run_cli
+from tests.publication.helpers import duckdb_checksums, postgres_checksums
 
 pytestmark = pytest.mark.slow
 
@@ -100,16 +104,22 @@ def land_unbalanced_receipts(landing_dir) -> None:
             )
 
 
+def without_log(checksums: dict) -> dict:
+    return {table: value for table, value in checksums.items() if table != "publications"}
+
+
 def test_blocking_check_failure_refuses_and_leaves_reports_untouched(
-    published, landing_zone, tmp_path
+    published, landing_zone, tmp_path, postgres_url
 ):
     landing = tmp_path / "landing"
     shutil.copytree(landing_zone, landing)
     land_unbalanced_receipts(landing)
     reports = published / "reports.duckdb"
-    before = sha256(reports)
+    before = duckdb_checksums(reports)
+    publish_to_postgres(postgres_url, reports)
+    env = cli_env(published, landing) | {"CW_PUBLISH_POSTGRES_URL": postgres_url}
 
-    result = run_cli(["run"], cli_env(published, landing))
+    result = run_cli(["run"], env)
 
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
@@ -118,16 +128,25 @@ def test_blocking_check_failure_refuses_and_leaves_reports_untouched(
     assert "e.g. " in failure and "R9000000000 total=100.00 lines=0.00" in failure
     failing = int(failure.split(" failing rows")[0].rsplit("(", 1)[1])
     assert failing >= UNBALANCED
-    assert sha256(reports) == before
-    with duckdb.connect(str(published / "warehouse.duckdb"), read_only=True) as conn:
-        refused = conn.execute(
-            "select reason from audit.publications where status = 'refused' "
-            "order by recorded_at desc limit 1"
+    after = duckdb_checksums(reports)
+    assert without_log(after) == without_log(before)  # the marts, row for row
+    assert after["publications"][0] == before["publications"][0] + 1
+    with duckdb.connect(str(reports), read_only=True) as conn:
+        status, reason = conn.execute(
+            "select status, reason from publications order by recorded_at desc limit 1"
         ).fetchone()
-    assert refused is not None and RECEIPTS_CHECK in refused[0]
+    assert status == "refused"
+    lines = reason.splitlines()
+    assert lines[0].startswith("publication refused: ") and len(lines) <= 20
+    assert RECEIPTS_CHECK in lines[1] and "R9000000000 total=100.00 lines=0.00" in lines[1]
+    assert sum("did not run" in line for line in lines) <= 2  # summarised, not listed
+    with psycopg.connect(postgres_url) as conn:
+        assert postgres_checksums(conn) == after  # PostgreSQL: the same marts, the same log
 
 
-def test_killed_publication_keeps_old_reports_and_next_run_recovers(published, landing_zone):
+def test_killed_publication_keeps_old_reports_and_next_run_recovers(
+    published, landing_zone, postgres_url
+):
     reports = published / "reports.duckdb"
     before, counts_before = sha256(reports), row_counts(reports)
     publisher = subprocess.Popen(
@@ -146,11 +165,14 @@ def test_killed_publication_keeps_old_reports_and_next_run_recovers(published, l
     assert sha256(reports) == before
     assert row_counts(reports) == counts_before
 
-    result = run_cli(["run", "--json"], cli_env(published, landing_zone))
+    env = cli_env(published, landing_zone) | {"CW_PUBLISH_POSTGRES_URL": postgres_url}
+    result = run_cli(["run", "--json"], env)
 
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads(result.stdout[result.stdout.index("{") :])
     assert leftovers(published) == []
+    with psycopg.connect(postgres_url) as conn:  # the run published to PostgreSQL too
+        assert postgres_checksums(conn) == duckdb_checksums(reports)
     with duckdb.connect(str(reports), read_only=True) as conn:
         (latest,) = conn.execute(
             "select version from publications order by recorded_at desc limit 1"
