@@ -7,7 +7,7 @@ import json
 import dagster as dg
 
 from data_checks.gate import CheckOutcome, refusal_reason
-from orchestration.publish_postgres import postgres_mirror
+from orchestration.publish_postgres import PostgresPublicationError, postgres_mirror
 from orchestration.publishing import (
     PublicationRecord,
     new_version,
@@ -73,7 +73,10 @@ def conclude_run(
         mirror = postgres_mirror(
             settings.publish_postgres_url, list(settings.publish_postgres_readers)
         )
-        publish_refusal(settings.warehouse_path, settings.reports_path, record, mirror)
+        try:
+            publish_refusal(settings.warehouse_path, settings.reports_path, record, mirror)
+        except PostgresPublicationError as error:  # recorded in reports.duckdb; say so, loudly
+            step_failures.append(str(error))
         publication = _recorded_publication(settings, run_id) or {}
     publication["path"] = str(settings.reports_path)
     publication["failures"] = step_failures + [
