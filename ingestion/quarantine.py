@@ -29,10 +29,13 @@ def insert_rows(
     raw_text_sql: str,
 ) -> None:
     """Insert every quarantined row of ``source_sql`` (a FROM clause whose alias ``t`` has columns
-    ``_row_number`` and ``_reason``); ``raw_text_sql`` gives the (unmasked) raw text."""
+    ``_row_number`` and ``_reason``); ``raw_text_sql`` gives the (unmasked) raw text.
+
+    ``_reason`` is taken as it is: validation masks the values it quotes, knowing their field
+    (a Unix-milliseconds timestamp is shown, a phone number in a timestamp field is masked)."""
     con.execute(
         f"""INSERT INTO audit.quarantine
-            SELECT ?, ?, ?, t._row_number, cw_mask(t._reason), cw_mask({raw_text_sql}), ?
+            SELECT ?, ?, ?, t._row_number, t._reason, cw_mask({raw_text_sql}), ?
             FROM {source_sql}
             WHERE t._reason IS NOT NULL
             ORDER BY t._row_number""",
