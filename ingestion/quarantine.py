@@ -53,8 +53,11 @@ def file_head(path: Path, limit: int = HEAD_BYTES) -> str:
         except (OSError, EOFError):
             data = b""
     if not data:
-        with open(path, "rb") as fh:
-            data = fh.read(limit)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(limit)
+        except OSError:  # became unreadable since it was hashed: the reason says enough
+            return ""
     text = data.decode("utf-8", errors="replace")
     return text.replace("\x00", "\\x00")
 
@@ -63,13 +66,14 @@ def insert_file(
     con: duckdb.DuckDBPyConnection,
     *,
     feed: str,
-    file_hash: str,
+    file_hash: str | None,
     path: str,
     reason: str,
     head: str,
     quarantined_at: datetime,
 ) -> None:
-    """The single quarantine row of a rejected file (row_number NULL)."""
+    """The single quarantine row of a rejected file (row_number NULL; file_hash NULL when the
+    file could not be read)."""
     con.execute(
         "INSERT INTO audit.quarantine VALUES (?, ?, ?, NULL, cw_mask(?), cw_mask(?), ?)",
         [feed, file_hash, path, reason, head, quarantined_at],

@@ -57,6 +57,9 @@ AMOUNT_LIMIT_TEXT = "±10^12"
 # Unix milliseconds of 2001-2033 (a 13-digit number starting with 1): not an accepted timestamp
 # form, and not a phone number in a timestamp field, so the reason shows the value.
 UNIX_MILLIS = r"^\s*1\d{12}(\.\d+)?\s*$"
+# A plain number (no leading '+', which is how phone numbers are written): in a decimal field it
+# is an amount, shown in reasons even when it is as long as a phone number.
+PLAIN_NUMBER = r"^\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
 MACROS = [
     # the value quoted in a reason, cut at 80 characters; cw_q also masks it
@@ -180,13 +183,15 @@ def _decimal_reason(f: Field, v: str, t: str) -> str:
     or more decimals than the column keeps (never rounded silently: 1234.567 is no amount)."""
     name, scale = f.name, _SCALE[f.kind]
     number = f"try_cast(trim({v}) AS DOUBLE)"
+    shown = f"CASE WHEN regexp_matches({v}, {lit(PLAIN_NUMBER)}) THEN cw_q_clear(trim({v})) END"
     return f"""CASE
         WHEN NOT cw_present({v}) THEN NULL
         WHEN isfinite({number}) AND abs({number}) > {AMOUNT_LIMIT}
-            THEN 'implausible {name} ' || cw_q({v}) || ': outside {AMOUNT_LIMIT_TEXT}'
+            THEN 'implausible {name} ' || coalesce({shown}, cw_q({v}))
+                 || ': outside {AMOUNT_LIMIT_TEXT}'
         WHEN {t} IS NULL THEN 'non-numeric {name} ' || cw_q({v})
         WHEN try_cast(trim({v}) AS DECIMAL(38,18)) IS DISTINCT FROM {t}
-            THEN '{name} ' || cw_q({v}) || ' has more than {scale} decimals'
+            THEN '{name} ' || coalesce({shown}, cw_q({v})) || ' has more than {scale} decimals'
         END"""
 
 
