@@ -79,9 +79,7 @@ def folder_entries(landing_dir: Path, folder: str) -> list[Path]:
     root = landing_dir / folder
     if not root.is_dir():
         return []
-    return sorted(
-        p for p in root.rglob("*") if not p.is_dir() and not _ignored(p, landing_dir)
-    )
+    return sorted(p for p in root.rglob("*") if not p.is_dir() and not _ignored(p, landing_dir))
 
 
 def unknown_folders(landing_dir: Path) -> list[str]:
@@ -126,8 +124,7 @@ def _inspect(landing_dir: Path, feed: str, path: Path) -> LandedFile:
         problem = f"{rel}: cannot read the file: {reason}"
     elif feed not in FEEDS:
         problem = (
-            f"{rel}: unknown feed '{feed}': the folder names no feed "
-            f"(feeds: {', '.join(FEEDS)})"
+            f"{rel}: unknown feed '{feed}': the folder names no feed (feeds: {', '.join(FEEDS)})"
         )
     elif extension is None or extension not in FEEDS[feed].extensions:
         accepted = ", ".join(FEEDS[feed].extensions)

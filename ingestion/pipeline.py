@@ -65,9 +65,9 @@ def ingest_landing_zone(
     Creates the raw and audit tables if needed (for all feeds). Known files (registry.py: a loaded
     file's bytes under any path, a rejected file's bytes under the same path) are reported as
     ``skipped_known``; each other file is loaded or rejected in its own transaction (when all
-    feeds are selected, also the files of folders that name no feed: ``unknown feed``). Feeds load in parallel (``workers``
-    connections, default: up to 4 by CPU count); the files of one feed load one after the other,
-    in path order, so replays within a feed are always seen.
+    feeds are selected, also the files of folders that name no feed: ``unknown feed``). Feeds
+    load in parallel (``workers`` connections, default: up to 4 by CPU count); the files of one
+    feed load one after the other, in path order, so replays within a feed are always seen.
     """
     started = time.perf_counter()
     selected = _select_feeds(feeds)

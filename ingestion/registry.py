@@ -125,9 +125,7 @@ def upgrade(con: duckdb.DuckDBPyConnection, ingested_files_ddl: str) -> None:
         try:
             con.execute("ALTER TABLE audit.ingested_files RENAME TO ingested_files_keyed")
             con.execute(ingested_files_ddl)
-            con.execute(
-                "INSERT INTO audit.ingested_files SELECT * FROM audit.ingested_files_keyed"
-            )
+            con.execute("INSERT INTO audit.ingested_files SELECT * FROM audit.ingested_files_keyed")
             con.execute("DROP TABLE audit.ingested_files_keyed")
             con.execute("COMMIT")
         except BaseException:

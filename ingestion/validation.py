@@ -77,6 +77,7 @@ def _latest_timestamp_macro(now: datetime) -> str:
         f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' + INTERVAL 1 YEAR"
     )
 
+
 _DECIMALS = {MONEY: "DECIMAL(18,2)", QTY: "DECIMAL(18,3)", PRICE: "DECIMAL(18,6)"}
 _SCALE = {MONEY: 2, QTY: 3, PRICE: 6}
 _HASH_MACRO = {EMAIL: "cw_hash_email", PHONE: "cw_hash_phone", CONTACT: "cw_hash_contact"}

@@ -75,15 +75,21 @@ def _registry(tmp_path: Path) -> list[tuple]:
 
 def _assert_registry_keys(tmp_path: Path) -> None:
     """A loaded file's bytes are registered once; a rejection once per (bytes, path)."""
-    assert rows(
-        tmp_path,
-        """SELECT file_hash FROM audit.ingested_files WHERE status = 'loaded'
+    assert (
+        rows(
+            tmp_path,
+            """SELECT file_hash FROM audit.ingested_files WHERE status = 'loaded'
            GROUP BY 1 HAVING count(*) > 1""",
-    ) == []
-    assert rows(
-        tmp_path,
-        "SELECT path FROM audit.ingested_files GROUP BY file_hash, path HAVING count(*) > 1",
-    ) == []
+        )
+        == []
+    )
+    assert (
+        rows(
+            tmp_path,
+            "SELECT path FROM audit.ingested_files GROUP BY file_hash, path HAVING count(*) > 1",
+        )
+        == []
+    )
 
 
 # ----------------------------------------------------------------------------- item 2: amounts
@@ -197,12 +203,18 @@ def test_timestamps_outside_the_plausible_range_are_quarantined(tmp_path):
         "webhook.ndjson",
         ndjson([sendgrid, {**sendgrid, "sg_event_id": "E2", "timestamp": 946684799}]),
     )
-    message = {"sid": "SM1", "status": "delivered", "date_updated": "Mon, 02 Nov 2026 06:15:00 +0000"}
+    message = {
+        "sid": "SM1",
+        "status": "delivered",
+        "date_updated": "Mon, 02 Nov 2026 06:15:00 +0000",
+    }
     land(
         landing,
         "twilio",
         "messages.ndjson",
-        ndjson([message, {**message, "sid": "SM2", "date_created": "Tue, 01 Jun 2200 06:15:00 +0000"}]),
+        ndjson(
+            [message, {**message, "sid": "SM2", "date_created": "Tue, 01 Jun 2200 06:15:00 +0000"}]
+        ),
     )
     ingest(tmp_path)
 
@@ -212,7 +224,9 @@ def test_timestamps_outside_the_plausible_range_are_quarantined(tmp_path):
     assert reasons[1] == (
         "implausible timestamp '1900-01-01T10:00:00+03:00' (field purchased_at): before 2000-01-01"
     )
-    assert reasons[4] == "implausible timestamp '0001-01-01' (field purchased_at): before 2000-01-01"
+    assert (
+        reasons[4] == "implausible timestamp '0001-01-01' (field purchased_at): before 2000-01-01"
+    )
     for n in (2, 3, 7):
         assert reasons[n].startswith("implausible timestamp '")
         assert "(field purchased_at): more than a year after this run (after " in reasons[n]
@@ -423,7 +437,9 @@ def test_a_file_in_a_folder_that_names_no_feed_is_accounted_as_unknown_feed(tmp_
     assert report.unknown_folders == ["reciepts"]
     f = file_row(tmp_path, "reciepts/2026-11-02/receipts.csv")
     assert (f["feed"], f["status"]) == ("reciepts", "rejected")
-    assert "unknown feed 'reciepts'" in f["error"] and "reciepts/2026-11-02/receipts.csv" in f["error"]
+    assert (
+        "unknown feed 'reciepts'" in f["error"] and "reciepts/2026-11-02/receipts.csv" in f["error"]
+    )
     (q,) = quarantine(tmp_path, "reciepts/2026-11-02/receipts.csv")
     assert q[0] is None and "unknown feed" in q[1] and q[2].startswith("receipt_id,")
     assert report.feed_summaries()["reciepts"]["files_rejected"] == 1
@@ -472,7 +488,9 @@ def test_dangling_links_and_special_files_are_rejected_and_the_others_load(tmp_p
     land(landing, "sendgrid", "moved_away.ndjson", ndjson([{**event, "sg_event_id": "E2"}]))
     third = ingest(tmp_path)
     statuses = {f.path.split("/")[-1]: f.status for f in third.files}
-    assert statuses["a_link.ndjson"] == "loaded" and statuses["moved_away.ndjson"] == "skipped_known"
+    assert (
+        statuses["a_link.ndjson"] == "loaded" and statuses["moved_away.ndjson"] == "skipped_known"
+    )
     assert file_row(tmp_path, "a_link.ndjson")["status"] == "loaded"
     assert quarantine(tmp_path, "a_link.ndjson") == []
     _assert_registry_keys(tmp_path)
@@ -540,7 +558,10 @@ def test_a_file_the_process_cannot_read_is_rejected_and_the_others_load(shared_t
         ["sendgrid/2026-11-02/b_secret.ndjson", "rejected", 0],
         ["push/2026-11-02/p.ndjson", "loaded", 1],
     ]
-    assert files[1][3] == "sendgrid/2026-11-02/b_secret.ndjson: cannot read the file: Permission denied"
+    assert (
+        files[1][3]
+        == "sendgrid/2026-11-02/b_secret.ndjson: cannot read the file: Permission denied"
+    )
     (q,) = quarantine(data, "b_secret.ndjson")
     assert q[0] is None and "Permission denied" in q[1]
     # permissions fixed: the file loads on the next run, nothing else is read again
