@@ -79,7 +79,7 @@ def ingest_landing_zone(
         log.warning("landing dir %s does not exist: nothing to ingest", landing_dir)
     report.unknown_folders = discovery.unknown_folders(landing_dir)
     for folder in report.unknown_folders:
-        log.warning("landing folder %r names no feed: its files are rejected (unknown feed)", folder)
+        log.warning("landing folder %r names no feed: its files are rejected", folder)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
 
     con = duckdb.connect(str(warehouse_path))
