@@ -243,7 +243,6 @@ def test_every_bad_row_kind_is_where_the_manifest_says(feeds: dict, base: tuple)
             ),
             "missing_required": lambda d: missing(d["customer_id"]) | missing(d["mailing_id"]),
             "unparseable_timestamp": lambda d: bad_iso(d["dispatched_at"]),
-            "implausible_timestamp": lambda d: implausible_ts(d["dispatched_at"]),
         },
         "audience": {
             "unknown_enum": lambda d: (
@@ -288,7 +287,7 @@ def test_every_bad_row_kind_is_where_the_manifest_says(feeds: dict, base: tuple)
             "unparseable_timestamp": lambda d: bad_iso(d["created_at"]) | bad_iso(d["updated_at"]),
             "malformed_json": malformed,
             "personal_data": lambda d: (
-                personal_data(d["utm_source"]) | personal_data(d["customer_id"])
+                personal_data(d["utm_source"]) | personal_data(d["utm_medium"])
             ),
         },
         "push": {
