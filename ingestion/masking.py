@@ -72,10 +72,13 @@ MACROS = [
                            {_sql_string(PHONE_PATTERN)}, '{PHONE_MASK}', 'g')
         ELSE v END""",
     # What personal data a value of a field that must hold none (ids, codes) carries, or NULL.
-    f"""CREATE OR REPLACE TEMP MACRO cw_personal_kind(v) AS
-        CASE WHEN NOT regexp_matches(v, '[0-9@%]') THEN NULL
-             WHEN regexp_matches(v, {_sql_string(EMAIL_PATTERN)}) THEN 'an e-mail address'
-             WHEN regexp_matches(v, {_sql_string(WRITTEN_PHONE_PATTERN)}) THEN 'a phone number'
+    # Cheap guards first (ids are on the event path): an e-mail needs '@' or '%40'; every written
+    # phone pattern needs a '+', a '(' or a separator.
+    rf"""CREATE OR REPLACE TEMP MACRO cw_personal_kind(v) AS
+        CASE WHEN (contains(v, '@') OR contains(v, '%40'))
+                  AND regexp_matches(v, {_sql_string(EMAIL_PATTERN)}) THEN 'an e-mail address'
+             WHEN regexp_matches(v, '[+(\s.\-]')
+                  AND regexp_matches(v, {_sql_string(WRITTEN_PHONE_PATTERN)}) THEN 'a phone number'
         END""",
 ]
 
