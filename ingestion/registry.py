@@ -58,9 +58,15 @@ def register(con: duckdb.DuckDBPyConnection, result: FileReport, ingested_at: da
     """Insert the registry row of one processed file (inside the file's transaction)."""
     if result.status not in (LOADED, REJECTED):
         raise ValueError(f"cannot register a file with status {result.status!r}")
-    # the rows of an earlier attempt that could not read this path are superseded
-    for table in ("audit.ingested_files", "audit.quarantine"):
-        con.execute(f"DELETE FROM {table} WHERE file_hash IS NULL AND path = ?", [result.path])
+    # the rows of an earlier attempt that could not read this path are superseded (the registry,
+    # one row per file, is asked first: the quarantine table is the big one)
+    unreadable_before = con.execute(
+        "SELECT count(*) FROM audit.ingested_files WHERE file_hash IS NULL AND path = ?",
+        [result.path],
+    ).fetchone()[0]
+    if unreadable_before:
+        for table in ("audit.ingested_files", "audit.quarantine"):
+            con.execute(f"DELETE FROM {table} WHERE file_hash IS NULL AND path = ?", [result.path])
     con.execute(
         """INSERT INTO audit.ingested_files VALUES (?, ?, ?, ?, ?, cw_mask(?), ?, ?, ?, ?, ?)""",
         [
