@@ -29,6 +29,20 @@ TS_BAD = (
 UNIX_BAD = ("2026-13-01", "17900000OO", "yesterday")
 RFC_BAD = ("Mon, 32 Nov 2026 06:15:00 +0000", "2026-13-01", "Fri, 02 Nov 2026 25:15:00 +0000")
 NULL = (None,)
+# feeds.md "Bad input": plausible amounts are within ±10^12, timestamps from 2000-01-01 to a year
+# after the run (written as plain decimals / ISO 8601, so they are no other kind of bad value)
+AMOUNT_IMPLAUSIBLE = ("9999999999999999.99", "-5000000000000", "1000000000000.01")
+TS_IMPLAUSIBLE = (
+    "1900-01-01T10:00:00+03:00",
+    "2200-06-01T12:00:00+03:00",
+    "9999-12-31T00:00:00Z",
+    "0001-01-01T00:00:00Z",
+)
+# feeds.md "Personal data": an e-mail or a phone number where the contract expects none.
+# Only in columns an independent recompute of the reports ignores or dedupes away (receipts keep
+# their first copy by receipt_id; orders' utm_* are no input of it), as with every bad-row kind.
+EMAIL_AS_ID = ("ivan.petrov@example.com", "Maria.Ivanova@Mail.RU")
+PHONE_AS_ID = ("+7 (912) 345-67-89", "+79031112233")
 
 # feed -> kind -> [(column, candidate values)]
 RowFaults = dict[str, list[tuple[str, tuple]]]
@@ -97,10 +111,14 @@ ROW_FAULTS: dict[str, RowFaults] = {
         "missing_required": [("receipt_id", NULL)],
         "non_numeric": [("total_amount", ("12,5O", "N/A"))],
         "currency": [("currency", ("USD",))],
+        "implausible_amount": [("total_amount", AMOUNT_IMPLAUSIBLE)],
+        "implausible_timestamp": [("purchased_at", TS_IMPLAUSIBLE)],
+        "personal_data": [("customer_id", EMAIL_AS_ID), ("store_id", PHONE_AS_ID)],
     },
     "receipt_lines": {
         "missing_required": [("receipt_id", NULL)],
         "non_numeric": [("quantity", ("1,5",)), ("amount", ("abc",))],
+        "implausible_amount": [("amount", AMOUNT_IMPLAUSIBLE)],
     },
     "orders": {
         "unparseable_timestamp": [("created_at", TS_BAD), ("updated_at", TS_BAD)],
@@ -109,6 +127,7 @@ ROW_FAULTS: dict[str, RowFaults] = {
         "non_numeric": [("total_amount", ("N/A",))],
         "currency": [("currency", ("USD",))],
         "malformed_json": [("order_id", (None,))],
+        "personal_data": [("utm_source", EMAIL_AS_ID), ("utm_medium", PHONE_AS_ID)],
     },
 }
 FRESH_ID = {"sendgrid": "sg_event_id", "events": "event_id"}

@@ -54,6 +54,9 @@ class Field:
     required: bool = False  # the column must exist in the file and the value must be non-empty
     enum: tuple[str, ...] | None = None
     label: str | None = None  # how reasons name the value ("event type"); default: the name
+    # an id or code where the contract expects no personal data: a row whose value holds an
+    # e-mail address or a phone number is quarantined (feeds.md, "Personal data")
+    no_personal_data: bool = False
 
     @property
     def column(self) -> str:
@@ -117,6 +120,12 @@ CHANNELS = ("email", "sms", "push")
 
 _F = Field
 
+
+def _id(name: str, required: bool = False) -> Field:
+    """An id or code that must never carry personal data (customer_id, store_id, utm_*, ...)."""
+    return Field(name, required=required, no_personal_data=True)
+
+
 FEEDS: dict[str, FeedSpec] = {}
 
 
@@ -152,7 +161,7 @@ _add(
             _F("campaign_id"),
             _F("name", TEXT),
             _F("channel", enum=CHANNELS),
-            _F("category"),
+            _id("category"),
             _F(
                 "status",
                 enum=("draft", "scheduled", "sending", "sent", "cancelled"),
@@ -172,7 +181,7 @@ _add(
         "audience",
         (
             _F("mailing_id", required=True),
-            _F("customer_id", required=True),
+            _id("customer_id", required=True),
             _F("group", enum=("treatment", "control")),
             _F("variant"),
             _F(
@@ -197,7 +206,7 @@ _add(
         "dispatches",
         (
             _F("mailing_id", required=True),
-            _F("customer_id", required=True),
+            _id("customer_id", required=True),
             _F("channel", enum=CHANNELS),
             _F("provider"),
             _F("provider_message_id"),
@@ -249,7 +258,7 @@ _add(
             _F("asm_group_id"),
             _F("sg_machine_open", BOOL),
             _F("mailing_id"),
-            _F("customer_id"),
+            _id("customer_id"),
         ),
         JSON_EXT,
         replay_key=("sg_event_id",),
@@ -391,8 +400,8 @@ _add(
         "receipts",
         (
             _F("receipt_id", required=True),
-            _F("customer_id"),
-            _F("store_id"),
+            _id("customer_id"),
+            _id("store_id"),
             _F("purchased_at", TS, required=True),
             _F("type", enum=("sale", "return"), label="receipt type"),
             _F("total_amount", MONEY, required=True),
@@ -422,7 +431,7 @@ _add(
         "orders",
         (
             _F("order_id", required=True),
-            _F("customer_id"),
+            _id("customer_id"),
             _F("created_at", TS),
             _F("updated_at", TS, required=True),
             _F(
@@ -433,9 +442,9 @@ _add(
             ),
             _F("total_amount", MONEY),
             _F("currency", required=True),
-            _F("utm_source"),
-            _F("utm_medium"),
-            _F("utm_campaign"),
+            _id("utm_source"),
+            _id("utm_medium"),
+            _id("utm_campaign"),
             _F("lines", JSON),
         ),
         JSON_EXT,

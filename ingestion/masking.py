@@ -31,8 +31,16 @@ PHONE_PATTERN = "|".join(
     ]
 )
 
+# A phone number *written as one* (a leading ``+``, or digits grouped by brackets, spaces, dots or
+# dashes): what marks a value of an id or code field as a phone. Bare digit runs are left out on
+# purpose: in an id column they are ids (a 13-digit loyalty card number is no phone number).
+WRITTEN_PHONE_PATTERN = "|".join(
+    p for p in PHONE_PATTERN.split("|") if p not in (r"\b\d{11,15}\b", r"\b[02-9]\d{9}\b")
+)
+
 _EMAIL_RE = re.compile(EMAIL_PATTERN, re.ASCII)
 _PHONE_RE = re.compile(PHONE_PATTERN, re.ASCII)
+_WRITTEN_PHONE_RE = re.compile(WRITTEN_PHONE_PATTERN, re.ASCII)
 
 
 def mask_text(text: str | None) -> str | None:
@@ -40,6 +48,17 @@ def mask_text(text: str | None) -> str | None:
     if text is None:
         return None
     return _PHONE_RE.sub(PHONE_MASK, _EMAIL_RE.sub(EMAIL_MASK, text))
+
+
+def personal_data_kind(value: str | None) -> str | None:
+    """Python twin of ``cw_personal_kind``: what personal data an id or code value holds."""
+    if value is None:
+        return None
+    if _EMAIL_RE.search(value):
+        return "an e-mail address"
+    if _WRITTEN_PHONE_RE.search(value):
+        return "a phone number"
+    return None
 
 
 def _sql_string(value: str) -> str:
@@ -52,6 +71,15 @@ MACROS = [
             regexp_replace(regexp_replace(v, {_sql_string(EMAIL_PATTERN)}, '{EMAIL_MASK}', 'g'),
                            {_sql_string(PHONE_PATTERN)}, '{PHONE_MASK}', 'g')
         ELSE v END""",
+    # What personal data a value of a field that must hold none (ids, codes) carries, or NULL.
+    # Cheap guards first (ids are on the event path): an e-mail needs '@' or '%40'; every written
+    # phone pattern needs a '+', a '(' or a separator.
+    rf"""CREATE OR REPLACE TEMP MACRO cw_personal_kind(v) AS
+        CASE WHEN (contains(v, '@') OR contains(v, '%40'))
+                  AND regexp_matches(v, {_sql_string(EMAIL_PATTERN)}) THEN 'an e-mail address'
+             WHEN regexp_matches(v, '[+(\s.\-]')
+                  AND regexp_matches(v, {_sql_string(WRITTEN_PHONE_PATTERN)}) THEN 'a phone number'
+        END""",
 ]
 
 

@@ -62,11 +62,12 @@ def ingest_landing_zone(
 ) -> IngestReport:
     """Load every file of ``feeds`` (default: all) in ``landing_dir`` whose bytes are new.
 
-    Creates the raw and audit tables if needed (for all feeds). Files already registered in
-    audit.ingested_files (same sha256, any path) are reported as ``skipped_known``; each other
-    file is loaded or rejected in its own transaction. Feeds load in parallel (``workers``
-    connections, default: up to 4 by CPU count); the files of one feed load one after the other,
-    in path order, so replays within a feed are always seen.
+    Creates the raw and audit tables if needed (for all feeds). Known files (registry.py: a loaded
+    file's bytes under any path, a rejected file's bytes under the same path) are reported as
+    ``skipped_known``; each other file is loaded or rejected in its own transaction (when all
+    feeds are selected, also the files of folders that name no feed: ``unknown feed``). Feeds
+    load in parallel (``workers`` connections, default: up to 4 by CPU count); the files of one
+    feed load one after the other, in path order, so replays within a feed are always seen.
     """
     started = time.perf_counter()
     selected = _select_feeds(feeds)
@@ -78,18 +79,21 @@ def ingest_landing_zone(
         log.warning("landing dir %s does not exist: nothing to ingest", landing_dir)
     report.unknown_folders = discovery.unknown_folders(landing_dir)
     for folder in report.unknown_folders:
-        log.warning("landing folder %r is not a known feed; its files are not read", folder)
+        log.warning("landing folder %r names no feed: its files are rejected", folder)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
 
     con = duckdb.connect(str(warehouse_path))
     try:
         prepare_connection(con, settings)
         schema.ensure_schema(con)
-        known = registry.known_hashes(con)
+        known = registry.KnownFiles.load(con)
         todo: dict[str, list[tuple[int, discovery.LandedFile]]] = {}
         results: dict[int, FileReport] = {}
-        for i, landed in enumerate(discovery.discover(landing_dir, selected)):
-            if landed.sha256 in known:  # registered before, or seen earlier in this run
+        every_feed = len(selected) == len(FEEDS)  # only then are other folders accounted for
+        for i, landed in enumerate(
+            discovery.discover(landing_dir, selected, include_unknown=every_feed)
+        ):
+            if known.has(landed):  # registered before, or seen earlier in this run
                 results[i] = FileReport(
                     feed=landed.feed,
                     path=landed.rel_path,
@@ -97,8 +101,10 @@ def ingest_landing_zone(
                     size_bytes=landed.size_bytes,
                     status=SKIPPED_KNOWN,
                 )
+            elif landed.problem:  # unknown feed, unreadable, wrong type, empty: not read
+                results[i] = registry.reject_unread(con, landed, ingested_at)
             else:
-                known.add(landed.sha256)
+                known.claim(landed)
                 todo.setdefault(landed.feed, []).append((i, landed))
         results.update(_load_feeds(con, settings, todo, ingested_at, workers))
         report.files = [results[i] for i in sorted(results)]

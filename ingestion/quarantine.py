@@ -29,10 +29,13 @@ def insert_rows(
     raw_text_sql: str,
 ) -> None:
     """Insert every quarantined row of ``source_sql`` (a FROM clause whose alias ``t`` has columns
-    ``_row_number`` and ``_reason``); ``raw_text_sql`` gives the (unmasked) raw text."""
+    ``_row_number`` and ``_reason``); ``raw_text_sql`` gives the (unmasked) raw text.
+
+    ``_reason`` is taken as it is: validation masks the values it quotes, knowing their field
+    (a Unix-milliseconds timestamp is shown, a phone number in a timestamp field is masked)."""
     con.execute(
         f"""INSERT INTO audit.quarantine
-            SELECT ?, ?, ?, t._row_number, cw_mask(t._reason), cw_mask({raw_text_sql}), ?
+            SELECT ?, ?, ?, t._row_number, t._reason, cw_mask({raw_text_sql}), ?
             FROM {source_sql}
             WHERE t._reason IS NOT NULL
             ORDER BY t._row_number""",
@@ -50,8 +53,11 @@ def file_head(path: Path, limit: int = HEAD_BYTES) -> str:
         except (OSError, EOFError):
             data = b""
     if not data:
-        with open(path, "rb") as fh:
-            data = fh.read(limit)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(limit)
+        except OSError:  # became unreadable since it was hashed: the reason says enough
+            return ""
     text = data.decode("utf-8", errors="replace")
     return text.replace("\x00", "\\x00")
 
@@ -60,13 +66,14 @@ def insert_file(
     con: duckdb.DuckDBPyConnection,
     *,
     feed: str,
-    file_hash: str,
+    file_hash: str | None,
     path: str,
     reason: str,
     head: str,
     quarantined_at: datetime,
 ) -> None:
-    """The single quarantine row of a rejected file (row_number NULL)."""
+    """The single quarantine row of a rejected file (row_number NULL; file_hash NULL when the
+    file could not be read)."""
     con.execute(
         "INSERT INTO audit.quarantine VALUES (?, ?, ?, NULL, cw_mask(?), cw_mask(?), ?)",
         [feed, file_hash, path, reason, head, quarantined_at],

@@ -15,7 +15,7 @@ COUNT_FIELDS = ("rows_read", "rows_loaded", "rows_replayed", "rows_quarantined")
 class FileReport:
     feed: str
     path: str  # relative to the landing dir, POSIX separators
-    file_hash: str
+    file_hash: str | None  # None when the file could not be read
     size_bytes: int
     status: str = LOADED  # loaded | rejected | skipped_known
     rows_read: int = 0
@@ -58,8 +58,10 @@ class IngestReport:
         return out
 
     def feed_summaries(self) -> dict[str, dict[str, int]]:
-        """Per feed (every requested feed, even without files): integer counts only."""
-        return {feed: self.feed_summary(feed) for feed in self.feeds}
+        """Per feed (every requested feed, even without files, then each folder that names no
+        feed and had files, all rejected as ``unknown feed``): integer counts only."""
+        unknown = dict.fromkeys(f.feed for f in self.files if f.feed not in self.feeds)
+        return {feed: self.feed_summary(feed) for feed in [*self.feeds, *unknown]}
 
     def totals(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
+from . import registry
 from .feeds import FEEDS, FeedSpec, child_columns, raw_columns
 from .sqlutil import ident
 
@@ -16,7 +17,7 @@ RECORD_HASH_COLUMN = "_record_hash"  # replay key of whole-record feeds
 
 INGESTED_FILES_DDL = """
 CREATE TABLE IF NOT EXISTS audit.ingested_files (
-    file_hash        VARCHAR PRIMARY KEY,
+    file_hash        VARCHAR,  -- NULL: the file could not be read (registry.py: keys)
     feed             VARCHAR NOT NULL,
     path             VARCHAR NOT NULL,
     size_bytes       BIGINT NOT NULL,
@@ -27,13 +28,14 @@ CREATE TABLE IF NOT EXISTS audit.ingested_files (
     rows_replayed    BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL,
     ingested_at      TIMESTAMP NOT NULL,
-    CHECK (rows_read = rows_loaded + rows_replayed + rows_quarantined)
+    CHECK (rows_read = rows_loaded + rows_replayed + rows_quarantined),
+    CHECK (file_hash IS NOT NULL OR status = 'rejected')
 )"""
 
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS audit.quarantine (
     feed           VARCHAR NOT NULL,
-    file_hash      VARCHAR NOT NULL,
+    file_hash      VARCHAR,
     path           VARCHAR NOT NULL,
     row_number     BIGINT,
     reason         VARCHAR NOT NULL,
@@ -77,3 +79,4 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw and audit schemas and every table (all feeds, so dbt sources exist)."""
     for sql in ddl():
         con.execute(sql)
+    registry.upgrade(con, INGESTED_FILES_DDL)

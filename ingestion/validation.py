@@ -7,12 +7,20 @@ whole-record feeds, ``_record_hash``: sha256 of the canonical JSON of the typed 
 
 Reasons name the field and the value, e.g. ``unparseable timestamp '2026-13-01' (field
 created_at)``, ``unknown event type 'opn' (field event)``, ``non-numeric amount 'abc'``,
-``missing required value (field sg_event_id)``, ``currency USD but installation is RUB``.
+``missing required value (field sg_event_id)``, ``currency USD but installation is RUB``,
+``implausible timestamp '1900-01-01' (field purchased_at): before 2000-01-01``,
+``implausible total_amount '1e20': outside ±10^12``, ``amount '1234.567' has more than 2
+decimals``, ``personal data in customer_id: an e-mail address where the contract expects none``.
+
+Values quoted in a reason are masked here, where the field is known (masking.py), not afterwards:
+only here can a 13-digit number in a timestamp field be shown as the Unix milliseconds it is
+rather than masked as a phone number.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -41,19 +49,45 @@ CHILD = "_cw_child"
 CHILD_AGG = "_cw_child_agg"
 TEMP_TABLES = (TYPED, CHILD, CHILD_AGG)
 
+# Plausible values (feeds.md, "Bad input"): timestamps from 2000-01-01 to one year after the run,
+# amounts (every decimal field) within ±10^12.
+EARLIEST_TIMESTAMP = "2000-01-01"
+AMOUNT_LIMIT = "1e12"
+AMOUNT_LIMIT_TEXT = "±10^12"
+# Unix milliseconds of 2001-2033 (a 13-digit number starting with 1): not an accepted timestamp
+# form, and not a phone number in a timestamp field, so the reason shows the value.
+UNIX_MILLIS = r"^\s*1\d{12}(\.\d+)?\s*$"
+# A plain number (no leading '+', which is how phone numbers are written): in a decimal field it
+# is an amount, shown in reasons even when it is as long as a phone number.
+PLAIN_NUMBER = r"^\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+
 MACROS = [
-    """CREATE OR REPLACE TEMP MACRO cw_q(v) AS
+    # the value quoted in a reason, cut at 80 characters; cw_q also masks it
+    """CREATE OR REPLACE TEMP MACRO cw_q_clear(v) AS
         '''' || CASE WHEN length(v) > 80 THEN left(v, 80) || '...' ELSE v END || ''''""",
+    "CREATE OR REPLACE TEMP MACRO cw_q(v) AS cw_q_clear(cw_mask(v))",
     "CREATE OR REPLACE TEMP MACRO cw_present(v) AS (v IS NOT NULL AND trim(v) <> '')",
 ]
 
+
+def _latest_timestamp_macro(now: datetime) -> str:
+    """``cw_ts_latest()``: one year after the run, the newest plausible timestamp."""
+    return (
+        "CREATE OR REPLACE TEMP MACRO cw_ts_latest() AS "
+        f"TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' + INTERVAL 1 YEAR"
+    )
+
+
 _DECIMALS = {MONEY: "DECIMAL(18,2)", QTY: "DECIMAL(18,3)", PRICE: "DECIMAL(18,6)"}
+_SCALE = {MONEY: 2, QTY: 3, PRICE: 6}
 _HASH_MACRO = {EMAIL: "cw_hash_email", PHONE: "cw_hash_phone", CONTACT: "cw_hash_contact"}
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
+def install(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> None:
+    """The TEMP macros of validation; ``now`` (UTC, default: the clock) dates the run."""
     for sql in MACROS:
         con.execute(sql)
+    con.execute(_latest_timestamp_macro(now or datetime.now(UTC).replace(tzinfo=None)))
 
 
 @dataclass
@@ -100,11 +134,9 @@ def reason_exprs(f: Field, v: str, t: str, currency: str | None = None) -> list[
         )
     bad = f"cw_present({v}) AND {t} IS NULL"
     if f.kind == TS:
-        out.append(
-            f"CASE WHEN {bad} THEN 'unparseable timestamp ' || cw_q({v}) || ' (field {name})' END"
-        )
+        out.append(_timestamp_reason(name, v, t))
     elif f.kind in _DECIMALS:
-        out.append(f"CASE WHEN {bad} THEN 'non-numeric {name} ' || cw_q({v}) END")
+        out.append(_decimal_reason(f, v, t))
     elif f.kind == INT:
         out.append(f"CASE WHEN {bad} THEN 'non-integer {name} ' || cw_q({v}) END")
     elif f.kind == BOOL:
@@ -118,9 +150,50 @@ def reason_exprs(f: Field, v: str, t: str, currency: str | None = None) -> list[
     if currency is not None:
         out.append(
             f"CASE WHEN {t} IS NOT NULL AND upper({t}) <> {lit(currency.upper())} "
-            f"THEN 'currency ' || {t} || {lit(' but installation is ' + currency.upper())} END"
+            f"THEN 'currency ' || cw_mask({t}) || "
+            f"{lit(' but installation is ' + currency.upper())} END"
+        )
+    if f.no_personal_data:
+        out.append(
+            f"CASE WHEN cw_personal_kind({t}) IS NOT NULL "
+            f"THEN 'personal data in {name}: ' || cw_personal_kind({t}) "
+            "|| ' where the contract expects none' END"
         )
     return out
+
+
+def _timestamp_reason(name: str, v: str, t: str) -> str:
+    """Unparseable (Unix milliseconds named as such), or outside the plausible range."""
+    return f"""CASE
+        WHEN cw_present({v}) AND {t} IS NULL AND regexp_matches({v}, {lit(UNIX_MILLIS)})
+            THEN 'unparseable timestamp ' || cw_q_clear(trim({v})) || ' (field {name}): '
+                 || 'Unix milliseconds are not accepted, only Unix seconds'
+        WHEN cw_present({v}) AND {t} IS NULL
+            THEN 'unparseable timestamp ' || cw_q({v}) || ' (field {name})'
+        WHEN {t} < TIMESTAMP '{EARLIEST_TIMESTAMP}'
+            THEN 'implausible timestamp ' || cw_q({v})
+                 || ' (field {name}): before {EARLIEST_TIMESTAMP}'
+        WHEN {t} > cw_ts_latest()
+            THEN 'implausible timestamp ' || cw_q({v}) || ' (field {name}): more than a year '
+                 || 'after this run (after ' || strftime(cw_ts_latest(), '%Y-%m-%d') || ')'
+        END"""
+
+
+def _decimal_reason(f: Field, v: str, t: str) -> str:
+    """Non-numeric; implausible (outside ±10^12, which includes what overflows the column type);
+    or more decimals than the column keeps (never rounded silently: 1234.567 is no amount)."""
+    name, scale = f.name, _SCALE[f.kind]
+    number = f"try_cast(trim({v}) AS DOUBLE)"
+    shown = f"CASE WHEN regexp_matches({v}, {lit(PLAIN_NUMBER)}) THEN cw_q_clear(trim({v})) END"
+    return f"""CASE
+        WHEN NOT cw_present({v}) THEN NULL
+        WHEN isfinite({number}) AND abs({number}) > {AMOUNT_LIMIT}
+            THEN 'implausible {name} ' || coalesce({shown}, cw_q({v}))
+                 || ': outside {AMOUNT_LIMIT_TEXT}'
+        WHEN {t} IS NULL THEN 'non-numeric {name} ' || cw_q({v})
+        WHEN try_cast(trim({v}) AS DECIMAL(38,18)) IS DISTINCT FROM {t}
+            THEN '{name} ' || coalesce({shown}, cw_q({v})) || ' has more than {scale} decimals'
+        END"""
 
 
 def _combine(reasons: list[str]) -> str:
@@ -184,7 +257,8 @@ def build_typed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, currency: str) -
         f"""CREATE TEMP TABLE {TYPED} AS
         SELECT *{record_hash} FROM (
             SELECT {keep},
-                   CASE WHEN _bad IS NOT NULL THEN _bad ELSE {_combine(reasons)} END AS _reason
+                   CASE WHEN _bad IS NOT NULL THEN cw_mask(_bad)
+                        ELSE {_combine(reasons)} END AS _reason
             FROM (
                 SELECT st.* EXCLUDE (_extra), cw_mask(st._extra) AS extra,
                        {", ".join(typed)}
@@ -221,7 +295,7 @@ def _build_child(
     prefix = f"'{child.source_field}[' || pos || ']: '"
     con.execute(
         f"""CREATE TEMP TABLE {CHILD} AS
-        SELECT *, CASE WHEN _bad IS NOT NULL THEN {prefix} || _bad
+        SELECT *, CASE WHEN _bad IS NOT NULL THEN {prefix} || cw_mask(_bad)
                        ELSE {prefix} || {_combine(reasons)} END AS _reason
         FROM (
             SELECT * EXCLUDE (_extra), cw_mask(_extra) AS extra, {", ".join(typed)}

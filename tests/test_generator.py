@@ -95,6 +95,29 @@ def bad_iso(s: pd.Series) -> pd.Series:
     return s.map(bad).astype(bool)
 
 
+def implausible_ts(s: pd.Series) -> pd.Series:
+    """ISO timestamps before 2000 or more than a year from now (feeds.md, "Bad input")."""
+
+    def bad(v: object) -> bool:
+        try:
+            year = dt.datetime.fromisoformat(str(v)).year
+        except ValueError:
+            return False
+        return year < 2000 or year > dt.date.today().year + 1
+
+    return s.map(bad).astype(bool)
+
+
+def implausible_amount(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").abs() > 1e12
+
+
+def personal_data(s: pd.Series) -> pd.Series:
+    """An e-mail address or a phone number written with its '+'."""
+    text = s.astype(str)
+    return text.str.contains("@") | text.str.startswith("+")
+
+
 def not_in(s: pd.Series, allowed: set[str]) -> pd.Series:
     return ~missing(s) & ~s.astype(str).isin(allowed)
 
@@ -243,10 +266,16 @@ def test_every_bad_row_kind_is_where_the_manifest_says(feeds: dict, base: tuple)
             "unknown_enum": lambda d: not_in(d["type"], {"sale", "return"}),
             "missing_required": lambda d: missing(d["receipt_id"]),
             "unparseable_timestamp": lambda d: bad_iso(d["purchased_at"]),
+            "implausible_amount": lambda d: implausible_amount(d["total_amount"]),
+            "implausible_timestamp": lambda d: implausible_ts(d["purchased_at"]),
+            "personal_data": lambda d: (
+                personal_data(d["customer_id"]) | personal_data(d["store_id"])
+            ),
         },
         "receipt_lines": {
             "non_numeric": lambda d: non_numeric(d["quantity"]) | non_numeric(d["amount"]),
             "missing_required": lambda d: missing(d["receipt_id"]),
+            "implausible_amount": lambda d: implausible_amount(d["amount"]),
         },
         "orders": {
             "currency": lambda d: not_in(d["currency"], {"RUB"}),
@@ -257,6 +286,9 @@ def test_every_bad_row_kind_is_where_the_manifest_says(feeds: dict, base: tuple)
             "missing_required": lambda d: missing(d["order_id"]) & ~malformed(d),
             "unparseable_timestamp": lambda d: bad_iso(d["created_at"]) | bad_iso(d["updated_at"]),
             "malformed_json": malformed,
+            "personal_data": lambda d: (
+                personal_data(d["utm_source"]) | personal_data(d["utm_medium"])
+            ),
         },
         "push": {
             "unknown_event_type": lambda d: not_in(

@@ -13,6 +13,9 @@ from tests.test_ingestion_support import assert_balanced, ingest, rows
 # manifest bad-row kind -> how the quarantine reason starts
 REASON_KIND = {
     "unparseable timestamp": "unparseable_timestamp",
+    "implausible timestamp": "implausible_timestamp",
+    "implausible": "implausible_amount",
+    "personal data in": "personal_data",
     "unknown event type": "unknown_event_type",
     "unknown": "unknown_enum",
     "missing required value": "missing_required",

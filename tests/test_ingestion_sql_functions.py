@@ -124,6 +124,30 @@ def test_masking_sql_matches_python(con_for, text, masked):
 
 
 @pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("Ivan.Petrov@Mail.RU", "an e-mail address"),
+        ("utm=ivan%40mail.ru", "an e-mail address"),
+        ("+79123456789", "a phone number"),
+        ("+7 (912) 345-67-89", "a phone number"),
+        ("8 (912) 345-67-89", "a phone number"),
+        ("202-555-0143", "a phone number"),
+        # ids and codes: a bare digit run is an id (a 13-digit loyalty card), not a phone
+        ("4607001234567", None),
+        ("79123456789", None),
+        ("C0001234", None),
+        ("M-2026-11-02", None),
+        ("store 17", None),
+        ("promo", None),
+    ],
+)
+def test_personal_data_in_ids_sql_matches_python(con_for, value, kind):
+    con = con_for("k")
+    assert masking.personal_data_kind(value) == kind
+    assert _sql(con, "cw_personal_kind(?)", value) == kind
+
+
+@pytest.mark.parametrize(
     ("text", "utc"),
     [
         ("2026-11-02T09:15:00+03:00", datetime(2026, 11, 2, 6, 15)),

@@ -109,7 +109,7 @@ def assert_balanced(tmp_path: Path) -> None:
     mismatched = rows(
         tmp_path,
         """SELECT f.path, f.rows_quarantined, count(q.row_number)
-           FROM audit.ingested_files f LEFT JOIN audit.quarantine q USING (file_hash)
+           FROM audit.ingested_files f LEFT JOIN audit.quarantine q USING (file_hash, path)
            GROUP BY ALL HAVING f.rows_quarantined <> count(q.row_number)""",
     )
     assert mismatched == []
