@@ -1,0 +1,65 @@
+"""Profile the data checks (data_checks/) on a built warehouse: seconds per table and per metric.
+
+Runs what `run_suites` runs, table by table, and prints a markdown table of the slowest first,
+with the table's rows, so that the profile says where the checks' time goes.
+benchmarks/checks_profile.md keeps the results.
+
+Usage: .venv/bin/python benchmarks/profile_checks.py WAREHOUSE.duckdb
+(to profile another version of data_checks/, put its parent folder first on PYTHONPATH)
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import time
+
+import duckdb
+
+from data_checks import runner
+from data_checks.metrics import METRIC_CHECKS
+from data_checks.settings import CheckSettings
+from data_checks.suites import KEYED_TABLES, key_checks, mart_checks
+
+
+def main(warehouse: str) -> None:
+    settings = CheckSettings()
+    timings: list[tuple[float, str, int, int]] = []
+    started = time.perf_counter()
+    runner.declared_checks([])  # imports GX: time it apart
+    gx_import = time.perf_counter() - started
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        tables = runner._tables(conn)
+        for (schema, table), columns in sorted(tables.items()):
+            if schema == "marts":
+                checks = mart_checks(table, columns)
+            elif (schema, table) in KEYED_TABLES:
+                checks = key_checks((schema, table))
+            else:
+                continue
+            rows = conn.sql(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+            start = time.perf_counter()
+            results = runner._run_table_checks(conn, checks, columns)
+            seconds = time.perf_counter() - start
+            failed = sum(not r.passed for r in results)
+            timings.append((seconds, f"{schema}.{table}", rows, failed))
+        takes_conn = len(inspect.signature(runner._run_metric).parameters) == 2
+        for name, (_key, compute) in METRIC_CHECKS.items():
+            start = time.perf_counter()
+            metric = compute(conn, settings)
+            result = runner._run_metric(conn, metric) if takes_conn else runner._run_metric(metric)
+            timings.append((time.perf_counter() - start, name, 0, int(not result.passed)))
+    total = time.perf_counter() - started
+    print("| table or metric | rows | seconds | failed checks |")
+    print("| --- | ---: | ---: | ---: |")
+    for seconds, what, rows, failed in sorted(timings, reverse=True):
+        print(f"| {what} | {rows:,} | {seconds:.2f} | {failed} |")
+    print(f"| (GX import and suite building) | | {gx_import:.2f} | |")
+    print(f"| **total** | | **{total:.2f}** | |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+        sys.exit(2)
+    main(sys.argv[1])
