@@ -20,13 +20,14 @@ from data_checks import runner
 from data_checks.metrics import METRIC_CHECKS
 from data_checks.settings import CheckSettings
 from data_checks.suites import KEYED_TABLES, key_checks, mart_checks
+from data_checks.validation import gxe
 
 
 def main(warehouse: str) -> None:
     settings = CheckSettings()
     timings: list[tuple[float, str, int, int]] = []
     started = time.perf_counter()
-    runner.declared_checks([])  # imports GX: time it apart
+    gxe()  # importing GX takes seconds: time it apart
     gx_import = time.perf_counter() - started
     with duckdb.connect(warehouse, read_only=True) as conn:
         tables = runner._tables(conn)
@@ -54,7 +55,7 @@ def main(warehouse: str) -> None:
     print("| --- | ---: | ---: | ---: |")
     for seconds, what, rows, failed in sorted(timings, reverse=True):
         print(f"| {what} | {rows:,} | {seconds:.2f} | {failed} |")
-    print(f"| (GX import and suite building) | | {gx_import:.2f} | |")
+    print(f"| (importing GX) | | {gx_import:.2f} | |")
     print(f"| **total** | | **{total:.2f}** | |")
 
 

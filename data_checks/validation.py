@@ -58,7 +58,7 @@ class _Compiled:
     """One expectation as SQL: the rows it rejects, and how to list a few of them."""
 
     columns: tuple[str, ...]
-    unexpected: str  # a predicate on one row, or (grouped) the sum of duplicated groups
+    unexpected: str  # a predicate on one row, or (grouped) a scalar subquery counting rows
     examples: str  # a select over RELATION returning example rows
     grouped: bool = False  # `unexpected` is a scalar subquery, not a row predicate
     format_example: Callable[[tuple], str] = lambda row: str(row[0])
@@ -97,15 +97,16 @@ def _between(kwargs) -> _Compiled:
 
 def _not_match_regex(kwargs) -> _Compiled:
     column = quote(kwargs["column"])
-    predicate = (
-        f"{column} is not null and regexp_matches(cast({column} as varchar), "
-        f"{_literal(kwargs['regex'])})"
+    matches = f"regexp_matches(cast({column} as varchar), {_literal(kwargs['regex'])})"
+    # match each distinct value once (text columns repeat few values), then count its rows
+    values = (
+        f"select {column}, count(*) as n from {RELATION} where {column} is not null group by all"
     )
     return _Compiled(
         (kwargs["column"],),
-        predicate,
-        f"select distinct {column} from {RELATION} where {predicate} order by 1 limit "
-        f"{MAX_EXAMPLES}",
+        f"(select coalesce(sum(n), 0) from ({values}) where {matches})",
+        f"select {column} from ({values}) where {matches} order by 1 limit {MAX_EXAMPLES}",
+        grouped=True,
     )
 
 
