@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from data_checks.gate import CheckOutcome
 from data_checks.metrics import FEED_FRESHNESS, METRIC_CHECKS, MetricCheck
@@ -27,7 +26,7 @@ from data_checks.suites import (
     mask_personal_data,
     pii_column_names,
 )
-from data_checks.validation import ExpectationOutcome, validate
+from data_checks.validation import ExpectationOutcome, quote, validate_relation
 
 MAX_EXAMPLES = 5
 CheckKey = tuple[tuple[str, ...], str]  # (asset key path, check name)
@@ -156,22 +155,28 @@ def _result(
 def _run_table_checks(
     conn: duckdb.DuckDBPyConnection, checks: list[SuiteCheck], columns: dict[str, str]
 ) -> list[CheckResult]:
-    """Validate the suite checks of one table, loading only the columns they read."""
+    """Validate the suite checks of one table inside DuckDB: one query for all their rows'
+    expectations, one for their column-name expectations."""
     if not checks:
         return []
     schema, table = checks[0].asset_key
-    wanted = (
-        list(columns)
-        if any(check.columns is None for check in checks)
-        else list(dict.fromkeys(c for check in checks for c in check.columns if c in columns))
+    relation = f"{quote(schema)}.{quote(table)}"
+    row_outcomes = validate_relation(
+        conn, relation, [e for check in checks for e in check.expectations], list(columns)
     )
-    select = ", ".join(f'"{c}"' for c in wanted)
-    frame = conn.sql(f'select {select} from "{schema}"."{table}"').df() if wanted else None
-    names = pd.DataFrame({"column_name": pd.Series(pii_column_names(table, columns), dtype="str")})
+    names = ", ".join(_sql_string(c) for c in pii_column_names(table, columns)) or "null"
+    name_outcomes = validate_relation(
+        conn,
+        f"(select unnest([{names}]::varchar[]) as column_name)",
+        [e for check in checks for e in check.column_name_expectations],
+        ["column_name"],
+    )
     results = []
     for check in checks:
-        outcomes = validate(frame if frame is not None else pd.DataFrame(), check.expectations)
-        outcomes += validate(names, check.column_name_expectations)
+        outcomes = row_outcomes[: len(check.expectations)]
+        row_outcomes = row_outcomes[len(check.expectations) :]
+        outcomes += name_outcomes[: len(check.column_name_expectations)]
+        name_outcomes = name_outcomes[len(check.column_name_expectations) :]
         results.append(
             _result(
                 check.asset_key,
@@ -186,8 +191,19 @@ def _run_table_checks(
     return results
 
 
-def _run_metric(metric: MetricCheck) -> CheckResult:
-    (outcome,) = validate(metric.frame, [metric.expectation])
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _run_metric(conn: duckdb.DuckDBPyConnection, metric: MetricCheck) -> CheckResult:
+    """Validate the metric's expectation on its aggregate (a few rows computed in DuckDB)."""
+    conn.register("_metric_aggregate", metric.frame)
+    try:
+        (outcome,) = validate_relation(
+            conn, "_metric_aggregate", [metric.expectation], list(metric.frame.columns)
+        )
+    finally:
+        conn.unregister("_metric_aggregate")
     examples = "; ".join(metric.examples[:MAX_EXAMPLES])
     if outcome.error:
         examples = f"{outcome.expectation} raised {outcome.error}"
@@ -237,7 +253,7 @@ def run_suites(
             if wanted is None and key not in tables:
                 continue
             try:
-                results.append(_run_metric(compute(conn, settings)))
+                results.append(_run_metric(conn, compute(conn, settings)))
             except duckdb.Error as exc:
                 severity = _metric_severity(name, settings)
                 results.append(_result(key, name, False, severity, 0, str(exc), "check errored"))

@@ -343,3 +343,77 @@ def test_publication_waits_for_the_checks_once_registered():
     plan = create_execution_plan(merged.resolve_job_def("campaign_warehouse"))
     publish = next(s for s in plan.get_all_steps_in_topo_order() if s.key.startswith("published"))
     assert "great_expectations_checks" in publish.get_execution_dependency_keys()
+
+
+EDGE_CASES = """
+create table edge (k varchar, k2 varchar, rate double, txt varchar, a double, b double);
+insert into edge values
+    ('a', 'x', 0.5, 'plain text', 2, 1),
+    ('a', 'x', 1.5, 'mail jane.doe@example.com', 1, 1),
+    ('b', null, -0.1, 'call +7 (912) 345-67-89', 0, 1),
+    ('b', null, 'nan'::double, null, null, null),
+    (null, null, null, 'abc', null, 3),
+    (null, null, 1.0, 'ABC', 4, null),
+    ('c', 'y', 0.0, repeat('ab', 32), 1, 1);
+"""
+
+
+def test_sql_validation_agrees_with_great_expectations_on_pandas(tmp_path):
+    """Each compiled expectation counts exactly the rows GX's own (pandas) validation rejects:
+    nulls, NaN, duplicated keys with missing parts, regex search."""
+    import great_expectations as gx
+
+    from data_checks.suites import EMAIL_PATTERN, HASH_PATTERN, PHONE_PATTERN
+    from data_checks.validation import gxe, validate_relation
+
+    e = gxe()
+    expectations = [
+        e.ExpectColumnValuesToBeUnique(column="k"),
+        e.ExpectCompoundColumnsToBeUnique(
+            column_list=["k", "k2"], ignore_row_if="all_values_are_missing"
+        ),
+        e.ExpectCompoundColumnsToBeUnique(
+            column_list=["k", "k2"], ignore_row_if="any_value_is_missing"
+        ),
+        e.ExpectColumnValuesToNotBeNull(column="k2"),
+        e.ExpectColumnValuesToBeBetween(column="rate", min_value=0, max_value=1),
+        *(
+            e.ExpectColumnValuesToNotMatchRegex(column="txt", regex=pattern)
+            for pattern in (EMAIL_PATTERN, PHONE_PATTERN, HASH_PATTERN)
+        ),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(column_A="a", column_B="b", or_equal=True),
+    ]
+    with duckdb.connect(str(tmp_path / "edge.duckdb")) as conn:
+        conn.execute(EDGE_CASES)
+        ours = validate_relation(conn, "edge", expectations, ["k", "k2", "rate", "txt", "a", "b"])
+        frame = conn.sql("select * from edge").df()
+
+    context = gx.get_context(mode="ephemeral")
+    batch = (
+        context.data_sources.add_pandas("edge")
+        .add_dataframe_asset("edge")
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name="edge", expectations=[x.copy() for x in expectations])
+    results = batch.validate(suite, result_format="SUMMARY").results
+
+    def result_of(expectation):  # GX orders results its own way: find each by its config
+        config = expectation.configuration
+        found = [
+            r
+            for r in results
+            if r.expectation_config.type == config.type
+            and {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"}
+            == dict(config.kwargs)
+        ]
+        (result,) = found
+        return result
+
+    theirs = [result_of(x) for x in expectations]
+
+    assert [o.error for o in ours] == [None] * len(expectations)
+    assert [(o.success, o.unexpected_count) for o in ours] == [
+        (bool(r.success), int(r.result.get("unexpected_count") or 0)) for r in theirs
+    ]
+    assert sum(not o.success for o in ours) >= 7  # the edge cases do fail

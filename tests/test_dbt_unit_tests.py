@@ -2,37 +2,29 @@
 
 Scheduled runs leave them out (`--exclude-resource-type unit_test`, orchestration/assets/dbt.py):
 they test the models' logic on fixed inputs, not the data, so they belong in CI. dbt needs the
-models' input tables to exist to type the fixtures: they run against a copy of the session's
-end-to-end warehouse.
+models' input tables to exist, with their columns, to type the fixtures: a temp warehouse gets the
+raw and audit tables ingestion creates (`ensure_schema`) and the seeds, and every model built
+`--empty` (no rows, the real columns), in seconds instead of a pipeline run.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
+from pathlib import Path
 
+import duckdb
+
+from ingestion.schema import ensure_schema
 from orchestration.assets.dbt import find_dbt_executable
 from orchestration.settings import Settings
 from tests.conftest import REPO, cli_env
 
 
-def test_every_dbt_unit_test_passes(pipeline_run, landing_zone, tmp_path):
-    data_dir, result = pipeline_run
-    assert result.returncode == 0, result.stderr[-3000:]
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(data_dir / "warehouse.duckdb", warehouse)
-    env = cli_env(tmp_path, landing_zone)
+def dbt(args: list[str], tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     dbt_vars = Settings.from_env(env).dbt_vars()
-    dbt = subprocess.run(
-        [
-            find_dbt_executable(),
-            "test",
-            "--select",
-            "test_type:unit",
-            "--vars",
-            json.dumps(dbt_vars),
-        ]
+    return subprocess.run(
+        [find_dbt_executable(), *args, "--vars", json.dumps(dbt_vars)]
         + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         cwd=REPO / "dbt_project",
         env=env,
@@ -40,7 +32,20 @@ def test_every_dbt_unit_test_passes(pipeline_run, landing_zone, tmp_path):
         text=True,
         timeout=600,
     )
-    assert dbt.returncode == 0, dbt.stdout[-5000:]
+
+
+def test_every_dbt_unit_test_passes(tmp_path):
+    env = cli_env(tmp_path, tmp_path / "landing")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
+        ensure_schema(conn)
+    # the unit tests' parents, with no rows: seeds (small) and every model `--empty`
+    built = dbt(
+        ["build", "--empty", "--resource-type", "seed", "--resource-type", "model"], tmp_path, env
+    )
+    assert built.returncode == 0, built.stdout[-5000:]
+
+    tested = dbt(["test", "--select", "test_type:unit"], tmp_path, env)
+    assert tested.returncode == 0, tested.stdout[-5000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     declared = json.loads((tmp_path / "target" / "manifest.json").read_text())["unit_tests"]
     assert len(declared) >= 30
