@@ -174,8 +174,11 @@ def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     them until somebody frees them). Logs one line per recovered run.
     """
     recovered = []
-    for record in instance.get_run_records(filters=RunsFilter(statuses=UNFINISHED)):
+    statuses = [*UNFINISHED, DagsterRunStatus.NOT_STARTED]
+    for record in instance.get_run_records(filters=RunsFilter(statuses=statuses)):
         run = record.dagster_run
+        if run.status == DagsterRunStatus.NOT_STARTED and PID_TAG not in run.tags:
+            continue  # queued for the daemon: no process yet
         if not run_process_gone(instance, run):
             continue
         pid = run_process_id(instance, run)
