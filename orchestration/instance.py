@@ -118,6 +118,14 @@ def ensure_dagster_yaml(home: Path) -> Path:
             WRITER_TAG_KEY,
             WRITER_TAG_KEY,
         )
+    monitoring = parsed.get("run_monitoring") if isinstance(parsed, dict) else None
+    if not (monitoring or {}).get("enabled"):
+        log.warning(
+            "%s does not enable run monitoring: under the daemon, a run whose process died stays "
+            "STARTED and keeps its warehouse writer slot until a CLI run recovers it. Add the "
+            "`run_monitoring:` and `run_launcher:` entries of orchestration/instance.py.",
+            config,
+        )
     return config
 
 
