@@ -23,7 +23,8 @@ MAX_MESSAGE = 400
 def run_target_path(run_id: str) -> Path:
     from orchestration.assets.dbt import dbt_project
 
-    return Path(dbt_project.target_path) / f"run-{run_id}"
+    # Relative to the dbt project, as dagster-dbt resolves the target path it passes to dbt.
+    return Path(dbt_project.project_dir) / dbt_project.target_path / f"run-{run_id}"
 
 
 def dbt_errors(run_id: str) -> list[str]:

@@ -61,11 +61,11 @@ def test_damaged_warehouse_says_how_to_rebuild_it(published, tmp_path):
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    """A real file system of 48 MiB (tmpfs): mounting needs root, as in CI."""
+    """A real file system of 128 MiB (tmpfs; mounting needs root, as in CI)."""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )
