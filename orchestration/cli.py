@@ -110,17 +110,23 @@ def run_pipeline(
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
+    from dagster._core.utils import make_new_run_id
 
     from orchestration.instance import get_instance
 
     instance = get_instance(settings.data_dir)
     from orchestration.assets.dbt import HAS_PARTITIONED_FACTS, dbt_run_config
     from orchestration.definitions import defs
+    from orchestration.recovery import guarded_cli_run
     from orchestration.run_outcome import conclude_run
 
     job = defs.resolve_job_def("campaign_warehouse")
     what = f"campaign-warehouse {'run' if start == end else 'backfill'} {start}..{end}"
-    with warehouse_writer_lock(settings.warehouse_path, what=what):
+    run_id = make_new_run_id()
+    with (
+        warehouse_writer_lock(settings.warehouse_path, what=what) as lock_file,
+        guarded_cli_run(instance, run_id, lock_file) as run_tags,
+    ):
         if not HAS_PARTITIONED_FACTS:  # no incremental model yet: an unpartitioned job
             partition = {}
         elif start == end:
@@ -134,7 +140,8 @@ def run_pipeline(
                 instance=instance,
                 run_config=dbt_run_config(full_refresh=full_refresh),
                 raise_on_error=False,
-                **partition,
+                run_id=run_id,
+                **{**partition, "tags": {**partition.get("tags", {}), **run_tags}},
             )
         code, publication = conclude_run(instance, result.run_id, settings, defs)
     publication["partitions"] = {"start": start, "end": end}
@@ -145,8 +152,18 @@ def _print_outcome(publication: dict, as_json: bool) -> None:
     print(json.dumps(publication, indent=2, default=str) if as_json else _describe(publication))
 
 
+def _require_landing_dir() -> None:
+    """A missing landing zone is a mistake, not an empty day: refuse it (exit 2)."""
+    from orchestration.settings import Settings
+
+    landing = Settings.from_env().landing_dir
+    if not landing.is_dir():
+        raise UsageError(f"landing folder {landing} does not exist or is not a folder")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     _configure_paths(args.landing, args.data)
+    _require_landing_dir()
     code, publication = run_pipeline(full_refresh=args.full_refresh)
     _print_outcome(publication, args.json)
     return code
@@ -179,6 +196,7 @@ def backfill_range(start: str, end: str) -> tuple[str, str]:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     _configure_paths(args.landing, args.data)
+    _require_landing_dir()
     start, end = backfill_range(args.start, args.end)
     print(f"backfill {start} to {end} (one run)", file=sys.stderr)
     code, publication = run_pipeline(start, end, full_refresh=args.full_refresh)
@@ -258,10 +276,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration import stop_signals
+    from orchestration.settings import Settings
+    from orchestration.storage_faults import (
+        EXIT_STORAGE,
+        WarehouseStorageError,
+        fault_from_exception,
+    )
     from orchestration.warehouse_lock import WarehouseLockedError
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    stop_signals.install()
     try:
         return args.func(args)
     except UsageError as error:
@@ -270,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     except WarehouseLockedError as error:
         print(f"campaign-warehouse: {error}", file=sys.stderr)
         return EXIT_LOCKED
+    except Exception as error:
+        fault = error if isinstance(error, WarehouseStorageError) else None
+        fault = fault or fault_from_exception(error, Settings.from_env())
+        if fault is None:
+            raise
+        print(f"campaign-warehouse: {fault}", file=sys.stderr)
+        return EXIT_STORAGE
 
 
 if __name__ == "__main__":

@@ -18,7 +18,41 @@ log = logging.getLogger(__name__)
 # carry the writer tag), so a scheduled, a sensor and a UI run queue instead of colliding. The run
 # limits live under `concurrency: runs:` (the run queue of the QueuedRunCoordinator): Dagster
 # refuses `run_queue: tag_concurrency_limits` next to `concurrency: pools:`.
+# A run whose process died (kill -9, OOM) would stay STARTED and keep its pool slot forever, so
+# every later run would wait on that slot. Run monitoring (a daemon loop) asks the run launcher
+# whether each started run's process is alive: our launcher (orchestration/recovery.py) checks
+# the run's pid, Dagster's default one cannot tell. A dead run is marked failed (no resume:
+# a half-done run is rerun from the start by the next run, whose steps are idempotent), and
+# `free_slots_after_run_end_seconds` frees the slots of finished runs. The CLI does the same
+# check itself before every run (it may run without a daemon).
 DAGSTER_YAML = f"""\
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    tag_concurrency_limits:
+      - key: "{WRITER_TAG_KEY}"
+        limit: 1
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+run_launcher:
+  module: orchestration.recovery
+  class: WarehouseRunLauncher
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  free_slots_after_run_end_seconds: 30
+telemetry:
+  enabled: false
+"""
+
+# What earlier versions wrote; such a file is upgraded in place.
+PREVIOUS_DAGSTER_YAMLS = (
+    f"""\
 concurrency:
   pools:
     default_limit: 1
@@ -31,10 +65,7 @@ run_coordinator:
   class: QueuedRunCoordinator
 telemetry:
   enabled: false
-"""
-
-# What earlier versions wrote; such a file is upgraded in place.
-PREVIOUS_DAGSTER_YAMLS = (
+""",
     """\
 concurrency:
   pools:
@@ -86,6 +117,14 @@ def ensure_dagster_yaml(home: Path) -> Path:
             config,
             WRITER_TAG_KEY,
             WRITER_TAG_KEY,
+        )
+    monitoring = parsed.get("run_monitoring") if isinstance(parsed, dict) else None
+    if not (monitoring or {}).get("enabled"):
+        log.warning(
+            "%s does not enable run monitoring: under the daemon, a run whose process died stays "
+            "STARTED and keeps its warehouse writer slot until a CLI run recovers it. Add the "
+            "`run_monitoring:` and `run_launcher:` entries of orchestration/instance.py.",
+            config,
         )
     return config
 

@@ -14,8 +14,10 @@ from orchestration.publishing import (
     publish_refusal,
     record_publication,
 )
-from orchestration.run_checks import decide_for_run, failed_steps
+from orchestration.run_checks import decide_for_run
 from orchestration.settings import Settings
+from orchestration.step_failures import describe_failed_steps
+from orchestration.storage_faults import fault_from_exception, fault_from_texts
 from orchestration.warehouse_lock import connect_warehouse
 
 
@@ -50,9 +52,19 @@ def _recorded_publication(settings: Settings, run_id: str) -> dict | None:
 def conclude_run(
     instance: dg.DagsterInstance, run_id: str, settings: Settings, defs: dg.Definitions
 ) -> tuple[int, dict]:
-    """Exit code and publication record of `run_id`; record a refusal if the run left none."""
-    publication = _recorded_publication(settings, run_id)
-    step_failures = [f"step {step} failed" for step in failed_steps(instance, run_id)]
+    """Exit code and publication record of `run_id`; record a refusal if the run left none.
+
+    Raises WarehouseStorageError (with the operator's guidance) when a step failed on a damaged
+    warehouse or a full disk: then the warehouse may not even take the refusal's record.
+    """
+    step_failures, error_texts = describe_failed_steps(instance, run_id)
+    fault = fault_from_texts(error_texts, settings)
+    if fault is not None:
+        raise fault
+    try:
+        publication = _recorded_publication(settings, run_id)
+    except Exception as error:
+        raise fault_from_exception(error, settings) or error from error
     if publication is None:
         # The publish step never ran (an upstream step failed, or Dagster skipped it): the run
         # did not publish, and the refusal is recorded with everything that went wrong.
@@ -68,8 +80,11 @@ def conclude_run(
             checks=[outcome.as_dict() for outcome in decision.outcomes],
         )
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with connect_warehouse(settings.warehouse_path) as conn:
-            record_publication(conn, record)
+        try:
+            with connect_warehouse(settings.warehouse_path) as conn:
+                record_publication(conn, record)
+        except Exception as error:
+            raise fault_from_exception(error, settings) or error from error
         mirror = postgres_mirror(
             settings.publish_postgres_url, list(settings.publish_postgres_readers)
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import sys
 import threading
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+log = logging.getLogger(__name__)
 
 LOCK_WAIT_SECONDS = 60.0
 
@@ -70,6 +73,28 @@ def _holder_description(lock_path: Path) -> str:
     return f"pid {info['pid']} (holding it since {info.get('since', '?')}: {info.get('what', '?')})"
 
 
+def _report_stale_holder(lock_path: Path) -> None:
+    """We hold the lock now; a holder still named in the file died without releasing it."""
+    try:
+        info = json.loads(os.fsdecode(lock_path.read_bytes()) or "{}")
+    except (OSError, ValueError):
+        return
+    pid = info.get("pid")
+    if not pid or pid == os.getpid():
+        return
+    from orchestration.recovery import process_alive
+
+    if not process_alive(int(pid)):
+        log.warning(
+            "the previous holder of the warehouse writer lock, pid %s (%s, since %s), is gone "
+            "without releasing it (killed or crashed): taking over; its Dagster run is recovered "
+            "before this one starts",
+            pid,
+            info.get("what", "?"),
+            info.get("since", "?"),
+        )
+
+
 def _acquire(lock_path: Path, timeout: float, what: str) -> int:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -90,6 +115,7 @@ def _acquire(lock_path: Path, timeout: float, what: str) -> int:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+        _report_stale_holder(lock_path)
         holder = {
             "pid": os.getpid(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -2,6 +2,12 @@
 
 import dagster as dg
 
+from data_checks.emptied_marts import (
+    add_to_decision,
+    built_mart_rows,
+    emptied_marts_outcome,
+    published_rows,
+)
 from orchestration.assets.dbt import DBT_ASSET_KEYS, dbt_project
 from orchestration.mart_docs import load_mart_docs
 from orchestration.publish_postgres import postgres_mirror
@@ -41,6 +47,9 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     decision = decide_for_run(
         context.instance, context.run_id, context.job_def.asset_layer.asset_graph
     )
+    with warehouse.connect() as conn:  # blocking too: never blank reports that had rows
+        built = built_mart_rows(conn)
+    add_to_decision(decision, emptied_marts_outcome(built, published_rows(settings.reports_path)))
     record = PublicationRecord(
         version=new_version(context.run_id),
         run_id=context.run_id,

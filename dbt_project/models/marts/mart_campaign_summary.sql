@@ -296,8 +296,8 @@ select
     cast(unsubscribes as {{ dbt.type_bigint() }}) as unsubscribes,
     cast(direct_purchases as {{ dbt.type_bigint() }}) as direct_purchases,
     cast(assisted_purchases as {{ dbt.type_bigint() }}) as assisted_purchases,
-    cast(direct_revenue as decimal(18, 2)) as direct_revenue,
-    cast(assisted_revenue as decimal(18, 2)) as assisted_revenue,
+    cast(direct_revenue as decimal(38, 2)) as direct_revenue,
+    cast(assisted_revenue as decimal(38, 2)) as assisted_revenue,
     {{ safe_divide('unique_clickers', 'delivered') }} as click_to_delivered_rate,
     {{ safe_divide('converted_clickers', 'unique_clickers') }} as conversion_rate,
     cast(converted_clickers as {{ dbt.type_bigint() }}) as converted_clickers

@@ -154,8 +154,8 @@ select
     cast(ranked_by as {{ dbt.type_string() }}) as ranked_by,
     cast(category_rank as {{ dbt.type_int() }}) as rank,
     cast(category_name as {{ dbt.type_string() }}) as category_name,
-    cast(units as decimal(18, 3)) as units,
-    cast(revenue as decimal(18, 2)) as revenue,
+    cast(units as decimal(38, 3)) as units,
+    cast(revenue as decimal(38, 2)) as revenue,
     cast(receipts as {{ dbt.type_bigint() }}) as receipts
 from named
 where category_rank <= 25

@@ -110,7 +110,7 @@ counted as (
         coalesce(member_counts.members, 0) as members,
         coalesce(purchase_counts.buyers, 0) as buyers,
         coalesce(purchase_counts.purchases, 0) as purchases,
-        cast(coalesce(purchase_counts.revenue, 0) as decimal(18, 2)) as revenue
+        cast(coalesce(purchase_counts.revenue, 0) as decimal(38, 2)) as revenue
     from mailing_groups
     left join member_counts
         on

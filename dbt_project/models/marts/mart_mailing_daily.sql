@@ -150,7 +150,7 @@ select
     cast(coalesce(engagement.clicks, 0) as {{ dbt.type_bigint() }}) as clicks,
     cast(coalesce(engagement.unique_clickers, 0) as {{ dbt.type_bigint() }}) as unique_clickers,
     cast(coalesce(sales.purchases, 0) as {{ dbt.type_bigint() }}) as purchases,
-    cast(coalesce(sales.revenue, 0) as decimal(18, 2)) as revenue
+    cast(coalesce(sales.revenue, 0) as decimal(38, 2)) as revenue
 from mailing_days
 left join mailing_names
     on mailing_days.mailing_id = mailing_names.mailing_id

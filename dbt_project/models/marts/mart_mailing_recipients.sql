@@ -79,7 +79,7 @@ select
     recipients.first_clicked_at,
     unsubscribers.customer_id is not null as unsubscribed,
     cast(coalesce(customer_purchases.purchases, 0) as {{ dbt.type_bigint() }}) as purchases,
-    cast(coalesce(customer_purchases.revenue, 0) as decimal(18, 2)) as revenue,
+    cast(coalesce(customer_purchases.revenue, 0) as decimal(38, 2)) as revenue,
     cast(
         case
             when customer_purchases.has_direct = 1 then 'direct'
