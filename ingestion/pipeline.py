@@ -21,16 +21,40 @@ from .report import SKIPPED_KNOWN, FileReport, IngestReport
 log = logging.getLogger(__name__)
 
 
+DEFAULT_BATCH_BYTES = 256 * 1024 * 1024
+GZIP_RATIO = 4  # a gzipped file weighs this many times its size in a batch
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     pii_hash_key: str = field(repr=False)  # the secret of the keyed PII hash
     currency: str = "RUB"  # the installation currency; rows in others are quarantined
+    # DuckDB's memory_limit (e.g. "4GB") and threads for the ingestion's connection; None: DuckDB's
+    # defaults (80% of RAM, one thread per core). Set from CW_DUCKDB_MEMORY_LIMIT/CW_DUCKDB_THREADS.
+    duckdb_memory_limit: str | None = None
+    duckdb_threads: int | None = None
+    # Files of a feed are loaded in batches of about this many bytes (gzip counted as unpacked):
+    # one transaction per batch; what a batch holds in memory at once.
+    batch_bytes: int = DEFAULT_BATCH_BYTES
 
     def __post_init__(self) -> None:
         if not self.pii_hash_key:
             raise ValueError("pii_hash_key must not be empty")
         if not self.currency or not self.currency.strip():
             raise ValueError("currency must not be empty")
+        if self.duckdb_threads is not None and self.duckdb_threads < 1:
+            raise ValueError("duckdb_threads must be at least 1")
+        if self.batch_bytes < 1:
+            raise ValueError("batch_bytes must be positive")
+
+    def duckdb_config(self) -> dict[str, str]:
+        """The DuckDB configuration of every connection the ingestion opens."""
+        config = {}
+        if self.duckdb_memory_limit:
+            config["memory_limit"] = self.duckdb_memory_limit
+        if self.duckdb_threads:
+            config["threads"] = str(self.duckdb_threads)
+        return config
 
 
 def prepare_connection(con: duckdb.DuckDBPyConnection, settings: IngestSettings) -> None:
@@ -64,10 +88,11 @@ def ingest_landing_zone(
 
     Creates the raw and audit tables if needed (for all feeds). Known files (registry.py: a loaded
     file's bytes under any path, a rejected file's bytes under the same path) are reported as
-    ``skipped_known``; each other file is loaded or rejected in its own transaction (when all
-    feeds are selected, also the files of folders that name no feed: ``unknown feed``). Feeds
-    load in parallel (``workers`` connections, default: up to 4 by CPU count); the files of one
-    feed load one after the other, in path order, so replays within a feed are always seen.
+    ``skipped_known``; a file whose problem is known before reading it (unknown feed, unreadable,
+    wrong type, empty) is rejected at once; the other files of a feed are loaded (or rejected one
+    by one) in batches of about ``settings.batch_bytes``, one transaction per batch. Feeds load
+    in parallel (``workers`` connections, default: up to 4 by CPU count); the batches of one feed
+    load one after the other, in path order, so replays within a feed are always seen.
     """
     started = time.perf_counter()
     selected = _select_feeds(feeds)
@@ -82,7 +107,8 @@ def ingest_landing_zone(
         log.warning("landing folder %r names no feed: its files are rejected", folder)
     ingested_at = datetime.now(UTC).replace(tzinfo=None)
 
-    con = duckdb.connect(str(warehouse_path))
+    con = duckdb.connect(str(warehouse_path), config=settings.duckdb_config())
+    timer = loader.StageTimer()
     try:
         prepare_connection(con, settings)
         schema.ensure_schema(con)
@@ -90,9 +116,9 @@ def ingest_landing_zone(
         todo: dict[str, list[tuple[int, discovery.LandedFile]]] = {}
         results: dict[int, FileReport] = {}
         every_feed = len(selected) == len(FEEDS)  # only then are other folders accounted for
-        for i, landed in enumerate(
-            discovery.discover(landing_dir, selected, include_unknown=every_feed)
-        ):
+        landed_files = discovery.discover(landing_dir, selected, include_unknown=every_feed)
+        timer.lap("*", "discover+hash")
+        for i, landed in enumerate(landed_files):
             if known.has(landed):  # registered before, or seen earlier in this run
                 results[i] = FileReport(
                     feed=landed.feed,
@@ -106,12 +132,15 @@ def ingest_landing_zone(
             else:
                 known.claim(landed)
                 todo.setdefault(landed.feed, []).append((i, landed))
-        results.update(_load_feeds(con, settings, todo, ingested_at, workers))
+        results.update(_load_feeds(con, settings, todo, ingested_at, workers, timer))
         report.files = [results[i] for i in sorted(results)]
+        timer.lap("*", "load")
         con.execute("CHECKPOINT")
+        timer.lap("*", "checkpoint")
     finally:
         con.close()
     report.seconds = time.perf_counter() - started
+    report.stage_seconds = dict(timer.seconds)
     totals = report.totals()
     log.info(
         "ingested %d new file(s) (%d rejected, %d known) in %.1fs: %d rows read, %d loaded, "
@@ -128,12 +157,29 @@ def ingest_landing_zone(
     return report
 
 
+def batches(files: list[tuple[int, discovery.LandedFile]], batch_bytes: int):
+    """Consecutive runs of ``files`` (path order kept) of about ``batch_bytes`` each."""
+    batch: list[tuple[int, discovery.LandedFile]] = []
+    size = 0
+    for item in files:
+        landed = item[1]
+        weight = landed.size_bytes * (GZIP_RATIO if landed.path.name.endswith(".gz") else 1)
+        if batch and size + weight > batch_bytes:
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += weight
+    if batch:
+        yield batch
+
+
 def _load_feeds(
     con: duckdb.DuckDBPyConnection,
     settings: IngestSettings,
     todo: dict[str, list[tuple[int, discovery.LandedFile]]],
     ingested_at: datetime,
     workers: int | None,
+    timer: loader.StageTimer,
 ) -> dict[int, FileReport]:
     """Load the new files, one worker connection per feed at a time."""
     workers = max(1, min(workers or min(4, os.cpu_count() or 1), len(todo) or 1))
@@ -144,19 +190,28 @@ def _load_feeds(
     def load_feed(feed: str) -> dict[int, FileReport]:
         out: dict[int, FileReport] = {}
         cur = con.cursor()  # its own connection: own transactions and temp tables
+        feed_timer = loader.StageTimer()
         try:
             prepare_connection(cur, settings)
-            for i, landed in todo[feed]:
+            for batch in batches(todo[feed], settings.batch_bytes):
                 if failed.is_set():
                     break
-                out[i] = loader.ingest_file(
-                    cur, FEEDS[feed], landed, settings.currency, ingested_at
+                reports = loader.ingest_batch(
+                    cur,
+                    FEEDS[feed],
+                    [lf for _, lf in batch],
+                    settings.currency,
+                    ingested_at,
+                    feed_timer,
                 )
+                out.update({i: r for (i, _), r in zip(batch, reports, strict=True)})
         except BaseException:
             failed.set()
             raise
         finally:
             cur.close()
+            for key, seconds in feed_timer.seconds.items():
+                timer.seconds[key] += seconds
         return out
 
     if workers == 1:

@@ -40,6 +40,9 @@ class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     unknown_folders: list[str] = field(default_factory=list)  # landing folders that are no feed
     seconds: float = 0.0
+    # (feed or "*", stage) -> seconds: discover+hash, read, validate, replay, insert, ... (the
+    # profile; with parallel workers the feeds' stages overlap in wall time)
+    stage_seconds: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def files_of(self, feed: str) -> list[FileReport]:
         return [f for f in self.files if f.feed == feed]

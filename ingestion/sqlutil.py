@@ -24,14 +24,23 @@ def json_path(key: str) -> str:
     return lit('$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"')
 
 
-def drop_temp_relations(con: duckdb.DuckDBPyConnection, names: list[str] | tuple[str, ...]) -> None:
-    """Drop those of the temporary tables/views ``names`` that exist, in the given order."""
+def drop_temp_relations(
+    con: duckdb.DuckDBPyConnection,
+    names: list[str] | tuple[str, ...] = (),
+    prefix: str | None = None,
+) -> None:
+    """Drop those of the temporary tables/views ``names`` that exist, in the given order, then
+    (``prefix``) every temporary view and table whose name starts with it, views first."""
     existing = dict(
         con.execute(
             "SELECT table_name, table_type FROM information_schema.tables "
             "WHERE table_catalog = 'temp'"
         ).fetchall()
     )
+    names = list(names)
+    if prefix:
+        matching = sorted(n for n in existing if n.startswith(prefix) and n not in names)
+        names += sorted(matching, key=lambda n: existing[n] != "VIEW")  # views first
     for name in names:
         if name in existing:
             kind = "VIEW" if existing[name] == "VIEW" else "TABLE"

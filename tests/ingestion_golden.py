@@ -74,66 +74,175 @@ def build_landing(landing: Path) -> None:
     # replays across files, unknown keys colliding by case, a truncated gzip, an error page.
     _land(landing, "sendgrid", "edge_a.json", json.dumps([_sg(1), _sg(2, "opn"), _sg(3)], indent=1))
     lines = _ndjson([_sg(3), _sg(4, "open", Smtp_Id="<x@y>", smtp_id="<z@y>")]).splitlines()
-    _land(landing, "sendgrid", "edge_b.ndjson", lines[0] + "\n\n{\"email\": \"a@b.c\", \"ti\n"
-          + lines[1] + "\n[1, 2]\n")  # fmt: skip
-    _land(landing, "sendgrid", "edge_c.ndjson.gz", gzip.compress(_ndjson([_sg(5), _sg(1)]).encode(),
-                                                                 mtime=0))  # fmt: skip
-    _land(landing, "sendgrid", "edge_d.json", json.dumps(_sg(6, "click", url="https://x.y/?e=a@b.c"),
-                                                         indent=2))  # fmt: skip
+    _land(
+        landing,
+        "sendgrid",
+        "edge_b.ndjson",
+        lines[0] + '\n\n{"email": "a@b.c", "ti\n' + lines[1] + "\n[1, 2]\n",
+    )
+    _land(
+        landing,
+        "sendgrid",
+        "edge_c.ndjson.gz",
+        gzip.compress(_ndjson([_sg(5), _sg(1)]).encode(), mtime=0),
+    )
+    _land(
+        landing,
+        "sendgrid",
+        "edge_d.json",
+        json.dumps(_sg(6, "click", url="https://x.y/?e=a@b.c"), indent=2),
+    )
     whole = gzip.compress(json.dumps([_sg(i) for i in range(10, 400)]).encode(), mtime=0)
     _land(landing, "sendgrid", "edge_e_truncated.json.gz", whole[: len(whole) // 2])
-    _land(landing, "sendgrid", "edge_f_page.json", "<html>502 Bad Gateway, call +7 912 345-67-89</html>")
+    _land(
+        landing,
+        "sendgrid",
+        "edge_f_page.json",
+        "<html>502 Bad Gateway, call +7 912 345-67-89</html>",
+    )
     _land(landing, "sendgrid", "edge_g_empty.ndjson", b"")
     _land(landing, "sendgrid", "edge_h.csv", "sg_event_id\nx\n")  # not a type SendGrid sends
-    _land(landing, "sendgrid", "edge_i_noid.ndjson",
-          _ndjson([{k: v for k, v in _sg(i).items() if k != "sg_event_id"} for i in (7, 8)]))  # fmt: skip
+    _land(
+        landing,
+        "sendgrid",
+        "edge_i_noid.ndjson",
+        _ndjson([{k: v for k, v in _sg(i).items() if k != "sg_event_id"} for i in (7, 8)]),
+    )
     _land(landing, "sendgrid", "edge_j_blank.ndjson", "\n\n")
 
     # Canonical events: CSV (two headers, a BOM, broken lines), Parquet, NDJSON, replays by key.
-    header = "event_id,provider,channel,provider_message_id,event_type,occurred_at,url,error_code,reason"
+    header = (
+        "event_id,provider,channel,provider_message_id,event_type,occurred_at,url,error_code,reason"
+    )
     ev = "e{0},acme,sms,s{0},delivered,2026-10-02T06:00:00+03:00,,,"
-    _land(landing, "events", "edge_1.csv",
-          "\ufeff" + header + "\n" + ev.format(1) + "\ne2,acme\n" + ev.format(3).replace(
-              "2026-10-02T06:00:00+03:00", "bad") + "\n" + ev.format(4) + "\n" + ev.format(1) + "\n")  # fmt: skip
+    _land(
+        landing,
+        "events",
+        "edge_1.csv",
+        "\ufeff"
+        + header
+        + "\n"
+        + ev.format(1)
+        + "\ne2,acme\n"
+        + ev.format(3).replace("2026-10-02T06:00:00+03:00", "bad")
+        + "\n"
+        + ev.format(4)
+        + "\n"
+        + ev.format(1)
+        + "\n",
+    )
     reordered = "provider,event_id,occurred_at,event_type,provider_message_id,Channel,note"
-    _land(landing, "events", "edge_2.csv",
-          reordered + "\nacme,e4,2026-10-02 07:00:00,opened,s4,SMS,hi\n"
-          "acme,e5,1791000000,clicked,s5,sms,\"a,b\"\nacme,e6,x,y,s6\n")  # fmt: skip
-    _land(landing, "events", "edge_3.csv.gz", gzip.compress(
-        (header + "\n" + ev.format(7) + "\n" + ev.format(8) + "\n").encode(), mtime=0))  # fmt: skip
-    _land(landing, "events", "edge_4.parquet", _parquet({
-        "event_id": ["e8", "e9", None], "provider": ["acme", "acme", "acme"],
-        "provider_message_id": ["s8", "s9", "s10"], "event_type": ["opened", "delivered", "opened"],
-        "occurred_at": ["2026-10-02T08:00:00Z", "2026-10-02T09:00:00Z", "2026-10-02T09:00:00Z"],
-        "score": [1.5, None, 2.0]}))  # fmt: skip
-    _land(landing, "events", "edge_5.ndjson", _ndjson([
-        {"event_id": "e9", "provider": "acme", "provider_message_id": "s9",
-         "event_type": "delivered", "occurred_at": "2026-10-02T09:00:00Z"},
-        {"event_id": "e10", "provider": "beta", "provider_message_id": "s10",
-         "event_type": "failed", "occurred_at": "2026-10-02T09:00:00Z", "reason": "to a@b.c"}]))  # fmt: skip
-    _land(landing, "events", "edge_6_truncated.csv.gz", gzip.compress(
-        (header + "\n" + "\n".join(ev.format(i) for i in range(100, 3000)) + "\n").encode(),
-        mtime=0)[:3000])  # fmt: skip
+    _land(
+        landing,
+        "events",
+        "edge_2.csv",
+        reordered + "\nacme,e4,2026-10-02 07:00:00,opened,s4,SMS,hi\n"
+        'acme,e5,1791000000,clicked,s5,sms,"a,b"\nacme,e6,x,y,s6\n',
+    )
+    _land(
+        landing,
+        "events",
+        "edge_3.csv.gz",
+        gzip.compress(
+            (header + "\n" + ev.format(7) + "\n" + ev.format(8) + "\n").encode(), mtime=0
+        ),
+    )
+    _land(
+        landing,
+        "events",
+        "edge_4.parquet",
+        _parquet(
+            {
+                "event_id": ["e8", "e9", None],
+                "provider": ["acme", "acme", "acme"],
+                "provider_message_id": ["s8", "s9", "s10"],
+                "event_type": ["opened", "delivered", "opened"],
+                "occurred_at": [
+                    "2026-10-02T08:00:00Z",
+                    "2026-10-02T09:00:00Z",
+                    "2026-10-02T09:00:00Z",
+                ],
+                "score": [1.5, None, 2.0],
+            }
+        ),
+    )
+    _land(
+        landing,
+        "events",
+        "edge_5.ndjson",
+        _ndjson(
+            [
+                {
+                    "event_id": "e9",
+                    "provider": "acme",
+                    "provider_message_id": "s9",
+                    "event_type": "delivered",
+                    "occurred_at": "2026-10-02T09:00:00Z",
+                },
+                {
+                    "event_id": "e10",
+                    "provider": "beta",
+                    "provider_message_id": "s10",
+                    "event_type": "failed",
+                    "occurred_at": "2026-10-02T09:00:00Z",
+                    "reason": "to a@b.c",
+                },
+            ]
+        ),
+    )
+    _land(
+        landing,
+        "events",
+        "edge_6_truncated.csv.gz",
+        gzip.compress(
+            (header + "\n" + "\n".join(ev.format(i) for i in range(100, 3000)) + "\n").encode(),
+            mtime=0,
+        )[:3000],
+    )
     _land(landing, "events", "edge_7_missing.csv", "event_id,provider\ne1,acme\n")
 
     # Audience with clear and odd contacts; a replay of a generated row in another format.
-    _land(landing, "audience", "edge_a.csv",
-          "mailing_id,customer_id,group,variant,status,address\n"
-          "mlg-1001,C1,treatment,A,good, Foo@Bar.COM \n"
-          "mlg-1001,C2,control,,good,+7 (912) 345-67-89\n"
-          "mlg-1001,C3,holdout,,good,8 912 345 67 89\n"
-          "mlg-1001,C2,control,,good,+7 (912) 345-67-89\n")  # fmt: skip
-    _land(landing, "audience", "edge_b.parquet", _parquet({
-        "mailing_id": ["mlg-1001", "mlg-1001"], "customer_id": ["C1", "C4"],
-        "group": ["treatment", "treatment"], "variant": ["A", "B"],
-        "status": ["good", "bad"], "address": [" Foo@Bar.COM ", None]}))  # fmt: skip
+    _land(
+        landing,
+        "audience",
+        "edge_a.csv",
+        "mailing_id,customer_id,group,variant,status,address\n"
+        "mlg-1001,C1,treatment,A,good, Foo@Bar.COM \n"
+        "mlg-1001,C2,control,,good,+7 (912) 345-67-89\n"
+        "mlg-1001,C3,holdout,,good,8 912 345 67 89\n"
+        "mlg-1001,C2,control,,good,+7 (912) 345-67-89\n",
+    )
+    _land(
+        landing,
+        "audience",
+        "edge_b.parquet",
+        _parquet(
+            {
+                "mailing_id": ["mlg-1001", "mlg-1001"],
+                "customer_id": ["C1", "C4"],
+                "group": ["treatment", "treatment"],
+                "variant": ["A", "B"],
+                "status": ["good", "bad"],
+                "address": [" Foo@Bar.COM ", None],
+            }
+        ),
+    )
 
     # Orders with lines: a bad line, a non-array, a replay of a whole snapshot.
-    order = {"order_id": "O1", "customer_id": "C1", "created_at": "2026-10-02T10:00:00Z",
-             "updated_at": "2026-10-02T10:00:00Z", "status": "paid", "total_amount": "10.50",
-             "currency": "RUB", "utm_campaign": "mlg-1001",
-             "lines": [{"product_id": "P1", "quantity": "1.5", "amount": "7"},
-                       {"product_id": "P2", "quantity": "x", "amount": "3.5", "gift": True}]}  # fmt: skip
+    order = {
+        "order_id": "O1",
+        "customer_id": "C1",
+        "created_at": "2026-10-02T10:00:00Z",
+        "updated_at": "2026-10-02T10:00:00Z",
+        "status": "paid",
+        "total_amount": "10.50",
+        "currency": "RUB",
+        "utm_campaign": "mlg-1001",
+        "lines": [
+            {"product_id": "P1", "quantity": "1.5", "amount": "7"},
+            {"product_id": "P2", "quantity": "x", "amount": "3.5", "gift": True},
+        ],
+    }
     o2 = dict(order, order_id="O2", lines=[{"product_id": "P1", "quantity": 1, "amount": 2}])
     o3 = dict(order, order_id="O3", lines="none")
     o4 = dict(order, order_id="O4", currency="USD")
@@ -187,20 +296,23 @@ def _sql(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def run(workdir: Path, **ingest_kwargs) -> dict:
+def run(workdir: Path, settings: dict | None = None, **ingest_kwargs) -> dict:
     """Build the landing zone under ``workdir``, ingest it, return the snapshot."""
     from ingestion import IngestSettings, ingest_landing_zone
 
     landing = workdir / "landing"
     build_landing(landing)
     warehouse = workdir / "warehouse.duckdb"
-    ingest_landing_zone(warehouse, landing, IngestSettings(pii_hash_key=KEY), **ingest_kwargs)
+    settings = IngestSettings(pii_hash_key=KEY, **(settings or {}))
+    ingest_landing_zone(warehouse, landing, settings, **ingest_kwargs)
     return snapshot(warehouse, landing)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--code", type=Path, required=True, help="checkout whose ingestion/ is the reference")
+    ap.add_argument(
+        "--code", type=Path, required=True, help="checkout whose ingestion/ is the reference"
+    )
     ap.add_argument("--out", type=Path, default=GOLDEN)
     args = ap.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
