@@ -35,6 +35,9 @@ class Settings:
     # The PostgreSQL publication (orchestration/publish_postgres.py): off without a URL.
     publish_postgres_url: str | None = None
     publish_postgres_readers: tuple[str, ...] = ()
+    # DuckDB's memory_limit (e.g. "6GB") and threads; None: DuckDB's defaults
+    duckdb_memory_limit: str | None = None
+    duckdb_threads: int | None = None
 
     @property
     def warehouse_path(self) -> Path:
@@ -74,6 +77,8 @@ class Settings:
                 for role in env.get("CW_PUBLISH_POSTGRES_READERS", "").split(",")
                 if role.strip()
             ),
+            duckdb_memory_limit=env.get("CW_DUCKDB_MEMORY_LIMIT") or None,
+            duckdb_threads=_optional_int(env.get("CW_DUCKDB_THREADS")),
         )
 
     def dbt_vars(self) -> dict[str, object]:

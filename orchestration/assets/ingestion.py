@@ -78,7 +78,12 @@ def ingest_landing_zone_asset(context: dg.AssetExecutionContext, warehouse: Ware
         report = ingest_landing_zone(
             warehouse_path=settings.warehouse_path,
             landing_dir=settings.landing_dir,
-            settings=IngestSettings(pii_hash_key=settings.pii_hash_key, currency=settings.currency),
+            settings=IngestSettings(
+                pii_hash_key=settings.pii_hash_key,
+                currency=settings.currency,
+                duckdb_memory_limit=settings.duckdb_memory_limit,
+                duckdb_threads=settings.duckdb_threads,
+            ),
             feeds=feeds,
         )
     summaries = report.feed_summaries()
