@@ -43,3 +43,48 @@ def _differences(got: dict, want: dict) -> list[str]:
 def test_raw_and_audit_tables_match_the_per_file_loader(tmp_path, golden, batch_bytes, workers):
     got = run(tmp_path, {"batch_bytes": batch_bytes}, workers=workers)
     assert _differences(got, golden) == []
+
+
+def test_guarded_masking_equals_the_plain_patterns():
+    """cw_mask skips its regexes when a cheap necessary condition fails (masking.PHONE_GUARD, '@'):
+    on many random strings of digits, separators and e-mail parts it masks exactly as the
+    Python twin, which applies the full patterns to everything."""
+    import random
+
+    import duckdb
+
+    from ingestion import masking
+
+    rnd = random.Random(9)
+    pieces = [
+        "1",
+        "23",
+        "4567",
+        "89012",
+        "00",
+        "+",
+        "@",
+        "%40",
+        "a",
+        "Bc",
+        ".com",
+        "x_",
+        "/",
+        ",",
+        ".",
+        "-",
+        "(",
+        ")",
+        "_",
+    ] + [" "]
+    pieces += ["7 912 345 67 89", "(202) 555-0143", "8 (912) 345-67-89"]
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 14))) for _ in range(20000)]
+    with duckdb.connect() as con:
+        masking.install(con)
+        con.execute(
+            "CREATE TABLE t AS SELECT unnest($v) AS v, unnest(range(20000)) AS i", {"v": texts}
+        )
+        got = [m for (m,) in con.execute("SELECT cw_mask(v) FROM t ORDER BY i").fetchall()]
+    expected = [masking.mask_text(t) for t in texts]
+    assert sum(e != t for e, t in zip(expected, texts, strict=True)) > 1000  # masks happened
+    assert got == expected
