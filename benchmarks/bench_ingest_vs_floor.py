@@ -42,45 +42,55 @@ FLOOR = Path(
 READING_STAGES = ("mailings", "audience", "dispatches", "sendgrid", "twilio", "push", "purchases")
 
 
-def _run_measured(cmd: list[str]) -> tuple[str, float, float]:
-    """(stdout, wall seconds, peak RSS MiB) of a child process (GNU time's max RSS)."""
+def _run_measured(cmd: list[str]) -> tuple[str, float, float, float]:
+    """(stdout, wall s, CPU s (user + system), peak RSS MiB) of a child process. CPU seconds
+    are the fairer comparison on a shared machine: they do not grow with other people's load."""
     started = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *cmd], cwd=ROOT, capture_output=True, text=True, check=False
+        ["/usr/bin/time", "-f", "%M %U %S", *cmd],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{cmd[:3]} failed:\n{done.stderr[-3000:]}")
-    peak_kib = int(done.stderr.strip().splitlines()[-1])
-    return done.stdout, wall, peak_kib / 1024
+    peak_kib, user, system = done.stderr.strip().splitlines()[-1].split()
+    return done.stdout, wall, float(user) + float(system), int(peak_kib) / 1024
 
 
 def run_floor(landing: Path, work: Path) -> dict:
     out = work / "floor.duckdb"
     out.unlink(missing_ok=True)
-    stdout, wall, peak = _run_measured([sys.executable, str(FLOOR), str(landing), str(out)])
+    stdout, wall, cpu, peak = _run_measured([sys.executable, str(FLOOR), str(landing), str(out)])
     timings = json.loads(stdout.strip().splitlines()[-1])
     reading = sum(timings[s] for s in READING_STAGES)
     out.unlink(missing_ok=True)
-    return {"reading": reading, "total": timings["total"], "wall": wall, "peak_mib": peak}
+    return {"reading": reading, "total": timings["total"], "cpu": cpu, "peak_mib": peak}
 
 
 INGEST = """
-import json, sys, time
+import dataclasses, json, sys, time
 from pathlib import Path
-from ingestion import IngestSettings, ingest_landing_zone
 args = json.loads(sys.argv[1])
-settings = IngestSettings(pii_hash_key="bench-key", duckdb_memory_limit=args["memory_limit"],
-                          duckdb_threads=args["threads"], batch_bytes=args["batch_bytes"])
+sys.path.insert(0, args["code"])
+from ingestion import IngestSettings, ingest_landing_zone
+known = {f.name for f in dataclasses.fields(IngestSettings)}  # an older checkout has fewer
+options = {"duckdb_memory_limit": args["memory_limit"], "duckdb_threads": args["threads"],
+           "batch_bytes": args["batch_bytes"]}
+options = {k: v for k, v in options.items() if k in known}
+settings = IngestSettings(pii_hash_key="bench-key", **options)
 t = time.perf_counter()
 r = ingest_landing_zone(Path(args["warehouse"]), Path(args["landing"]), settings,
                         workers=args["workers"])
+stages = getattr(r, "stage_seconds", {})
 print(json.dumps({"seconds": time.perf_counter() - t, "totals": r.totals(),
-                  "stages": [[f, s, v] for (f, s), v in r.stage_seconds.items()]}))
+                  "stages": [[f, s, v] for (f, s), v in stages.items()]}))
 """
 
 
-def run_ingest(landing: Path, work: Path, args: argparse.Namespace) -> dict:
+def run_ingest(landing: Path, work: Path, args: argparse.Namespace, code: Path = ROOT) -> dict:
     warehouse = work / "ingest.duckdb"
     for p in (warehouse, Path(f"{warehouse}.wal")):
         p.unlink(missing_ok=True)
@@ -91,10 +101,11 @@ def run_ingest(landing: Path, work: Path, args: argparse.Namespace) -> dict:
         "threads": args.threads,
         "batch_bytes": args.batch_mb * 1024 * 1024,
         "workers": args.workers,
+        "code": str(code),
     }
-    stdout, wall, peak = _run_measured([sys.executable, "-c", INGEST, json.dumps(params)])
+    stdout, wall, cpu, peak = _run_measured([sys.executable, "-c", INGEST, json.dumps(params)])
     result = json.loads(stdout.strip().splitlines()[-1])
-    result.update(wall=wall, peak_mib=peak)
+    result.update(wall=wall, cpu=cpu, peak_mib=peak)
     warehouse.unlink(missing_ok=True)
     return result
 
@@ -133,6 +144,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--batch-mb", type=int, default=256)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument(
+        "--baseline-code",
+        type=Path,
+        default=None,
+        help="also run the ingestion of this checkout (e.g. main before a change), same landing",
+    )
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="cw_bench_ingest_floor_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -150,9 +167,12 @@ def main() -> None:
         f"settings: memory_limit={args.memory_limit} threads={args.threads} "
         f"batch={args.batch_mb} MB workers={args.workers}"
     )
-    print("| run | floor reading s | floor total s | ingest s | ratio | floor peak MiB "
-          "| ingest peak MiB | rows read |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| run | floor reading s | floor total s | ingest s | ratio (ingest / floor reading) "
+        "| floor CPU s (whole script) | ingest CPU s | floor peak MiB | ingest peak MiB "
+        "| rows read |"
+    )
+    print("|---" * 10 + "|")
     last = None
     for i in range(args.repeat):
         floor = run_floor(landing, work)
@@ -160,11 +180,20 @@ def main() -> None:
         ratio = ingest["seconds"] / floor["reading"]
         print(
             f"| {i + 1} | {floor['reading']:.1f} | {floor['total']:.1f} | {ingest['seconds']:.1f} "
-            f"| {ratio:.2f} | {floor['peak_mib']:,.0f} | {ingest['peak_mib']:,.0f} "
+            f"| {ratio:.2f} | {floor['cpu']:.1f} | {ingest['cpu']:.1f} "
+            f"| {floor['peak_mib']:,.0f} | {ingest['peak_mib']:,.0f} "
             f"| {ingest['totals']['rows_read']:,} |",
             flush=True,
         )
         last = ingest
+        if args.baseline_code:
+            base = run_ingest(landing, work, args, args.baseline_code.resolve())
+            print(
+                f"| {i + 1} baseline {args.baseline_code} | | | {base['seconds']:.1f} "
+                f"| {base['seconds'] / floor['reading']:.2f} | | {base['cpu']:.1f} | "
+                f"| {base['peak_mib']:,.0f} | {base['totals']['rows_read']:,} |",
+                flush=True,
+            )
     print()
     print_profile(last["stages"])
     if args.work is None and args.landing is None:
