@@ -21,6 +21,8 @@ import re
 
 import duckdb
 
+from .feeds import CONTACT, EMAIL, PHONE
+
 BLOCK_SIZE = 64  # SHA-256 block size in bytes
 
 
@@ -102,3 +104,23 @@ def install(con: duckdb.DuckDBPyConnection, key: str) -> None:
     """Create the keyed-hash TEMP macros on ``con``."""
     for sql in macros(key):
         con.execute(sql)
+
+
+# ----------------------------------------------------------------------------- distinct values
+MACRO_OF_KIND = {EMAIL: "cw_hash_email", PHONE: "cw_hash_phone", CONTACT: "cw_hash_contact"}
+
+
+def create_lookup(
+    con: duckdb.DuckDBPyConnection, kind: str, source: str, column: str, table: str
+) -> None:
+    """``table(v, h)``: the keyed hash of every distinct non-null value of ``source.column``.
+
+    The same contacts come back row after row (an address per mailing, an e-mail per event): a
+    batch has ~10x fewer distinct values than rows, and the HMAC (four SHA-256 blocks) is the
+    costliest expression of the typed projection, so each value is hashed once and joined back.
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT v, {MACRO_OF_KIND[kind]}(v) AS h
+        FROM (SELECT DISTINCT {column} AS v FROM {source} WHERE {column} IS NOT NULL)"""
+    )

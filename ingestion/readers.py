@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from .discovery import LandedFile
-from .feeds import CSV_EXT, JSON, JSON_EXT, PARQUET_EXT, FeedSpec
+from .feeds import CSV_EXT, JSON, JSON_EXT, PARQUET_EXT, PII_KINDS, FeedSpec
 from .sqlutil import ident, json_path, lit
 
 STAGE = "_cw_stage"
@@ -159,7 +159,12 @@ def finish_stage(con: duckdb.DuckDBPyConnection, spec: FeedSpec, batch: BatchRea
             "SELECT NULL::BIGINT AS _row_number, NULL::BIGINT AS _src_rowid, NULL::VARCHAR AS _raw,"
             f" NULL::VARCHAR AS _bad, NULL::VARCHAR AS _extra, {nulls} WHERE false"
         ]
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE} AS\n" + "\nUNION ALL\n".join(parts))
+    # A view: each file is parsed once, by the statement that builds the typed table. But when
+    # personal data is hashed per distinct value (hashing.create_lookup), the stage is read twice:
+    # JSON records are then parsed once into a table.
+    parsed = any(g.kind.startswith("json") for g in batch.groups if g.files)
+    kind = "TABLE" if parsed and any(f.kind in PII_KINDS for f in spec.fields) else "VIEW"
+    con.execute(f"CREATE OR REPLACE TEMP {kind} {STAGE} AS\n" + "\nUNION ALL\n".join(parts))
 
 
 def _drop_files(con: duckdb.DuckDBPyConnection, group: Group, files: list[StagedFile]) -> None:

@@ -41,6 +41,7 @@ from .feeds import (
     FeedSpec,
     Field,
 )
+from .hashing import create_lookup
 from .readers import STAGE, stage_field
 from .sqlutil import json_path, lit, lit_list
 
@@ -211,9 +212,15 @@ def build_typed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, currency: str) -
     """Create ``_cw_typed`` from ``_cw_stage``; return the column layout for the loader."""
     child_field = spec.child.source_field if spec.child else None
     typed, reasons, columns, pii_sources = [], [], [], []
+    lookups = []  # personal data: hashed once per distinct value, joined back (hashing.py)
     for i, f in enumerate(spec.fields):
         v, t = stage_field(i), f"t_{i}"
-        typed.append(f"{typed_expr(f, 'st.' + v)} AS {t}")
+        if f.kind in PII_KINDS:
+            create_lookup(con, f.kind, STAGE, v, f"_cw_hash_{i}")
+            lookups.append(f"LEFT JOIN _cw_hash_{i} h_{i} ON h_{i}.v = st.{v}")
+            typed.append(f"h_{i}.h AS {t}")
+        else:
+            typed.append(f"{typed_expr(f, 'st.' + v)} AS {t}")
         cur = currency if f.name == spec.currency_field else None
         reasons += reason_exprs(f, v, t, cur)
         if f.name != child_field:
@@ -262,7 +269,7 @@ def build_typed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, currency: str) -
             FROM (
                 SELECT st.* EXCLUDE (_extra), cw_mask(st._extra) AS extra,
                        {", ".join(typed)}
-                FROM {STAGE} st {join}
+                FROM {STAGE} st {join} {" ".join(lookups)}
             )
         )"""
     )
