@@ -269,7 +269,7 @@ def _insert_quarantine(
         f"""INSERT INTO audit.quarantine
             SELECT $feed, list_extract($hashes, (t._row_number // {FILE_SHIFT})::INTEGER + 1),
                    list_extract($paths, (t._row_number // {FILE_SHIFT})::INTEGER + 1),
-                   t._row_number % {FILE_SHIFT}, cw_mask(t._reason), cw_mask({raw_text}), $at
+                   t._row_number % {FILE_SHIFT}, t._reason, cw_mask({raw_text}), $at
             FROM {BAD_ROWS} t {joined}
             ORDER BY t._row_number""",
         {"feed": spec.name, "hashes": hashes, "paths": paths, "at": ingested_at},

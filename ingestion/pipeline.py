@@ -61,6 +61,7 @@ def prepare_connection(con: duckdb.DuckDBPyConnection, settings: IngestSettings)
     """Session settings and TEMP macros (the key material lives only in this connection)."""
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")  # long batch statements: no bar on stderr
     masking.install(con)
     hashing.install(con, settings.pii_hash_key)
     timestamps.install(con)
