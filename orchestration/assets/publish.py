@@ -20,6 +20,7 @@ from orchestration.publishing import (
 )
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from orchestration.run_checks import PUBLISHED_KEY, decide_for_run
+from reporting.publication import write_publication_reports
 
 MART_KEYS = sorted(
     (key for key in DBT_ASSET_KEYS if key.path[0] == "marts"),
@@ -70,11 +71,15 @@ def _publish(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connect() as conn:
         record_publication(conn, record)
     context.log.info(f"published version {record.version}: {decision.summary()}")
+    reports = write_publication_reports(  # logs a failure loudly; never un-publishes
+        settings.reports_path, settings.exports_dir, record.version, settings.currency, context.log
+    )
     return dg.MaterializeResult(
         metadata={
             "version": record.version,
             "path": dg.MetadataValue.path(str(settings.reports_path)),
             "blocking_checks_passed": sum(1 for o in decision.outcomes if o.blocking),
+            "reports": dg.MetadataValue.path(str(reports) if reports else "NOT WRITTEN (see log)"),
             **{f"rows/{mart}": count for mart, count in record.row_counts.items()},
         }
     )
