@@ -22,15 +22,17 @@ def generate(
     out_dir: Path,
     scale: int = 1,
     seed: int = 42,
-    start: dt.date = dt.date(2026, 10, 1),
+    start: dt.date | None = None,
     days: int = 30,
 ) -> dict:
     """Write a landing zone under ``out_dir`` and return its manifest (also written as
-    ``out_dir/_generator_manifest.json``). Same arguments, same bytes."""
+    ``out_dir/_generator_manifest.json``). Same arguments, same bytes. Without ``start``, the
+    data ends yesterday (UTC): the days are the last ``days`` complete days."""
     if scale < 1:
         raise ValueError("scale must be >= 1")
     if days < 3:
         raise ValueError("days must be >= 3")
+    start = start or default_start(days)
     out_dir = Path(out_dir)
     _remove_previous_output(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,21 @@ def generate(
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
+
+
+def default_start(days: int, today: dt.date | None = None) -> dt.date:
+    """The first day of a demo of ``days`` days that ends yesterday (UTC)."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    return today - dt.timedelta(days=days)
+
+
+def landing_period(out_dir: Path) -> tuple[dt.date, int] | None:
+    """First day and number of days of the demo landing zone in ``out_dir``; None if none."""
+    manifest = Path(out_dir) / MANIFEST
+    if not manifest.exists():
+        return None
+    generator = json.loads(manifest.read_text()).get("generator", {})
+    return dt.date.fromisoformat(generator["start"]), int(generator["days"])
 
 
 def _remove_previous_output(out_dir: Path) -> None:

@@ -6,6 +6,7 @@ so the Dagster UI, the CLI and dbt all see the same configuration.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -60,7 +61,7 @@ class Settings:
         env = os.environ if environ is None else environ
         key = env.get("CW_PII_HASH_KEY") or DEMO_PII_HASH_KEY
         if key == DEMO_PII_HASH_KEY:
-            log.warning("CW_PII_HASH_KEY is not set: using the demo key; set it in production")
+            _warn_demo_key()
         return cls(
             landing_dir=Path(env.get("CW_LANDING_DIR", "data/landing")).resolve(),
             data_dir=Path(env.get("CW_DATA_DIR", "data")).resolve(),
@@ -93,6 +94,11 @@ class Settings:
         if self.lookback_days is not None:
             dbt_vars["lookback_days"] = self.lookback_days
         return dbt_vars
+
+
+@functools.cache
+def _warn_demo_key() -> None:  # once per process, however often the settings are read
+    log.warning("CW_PII_HASH_KEY is not set: using the demo key; set it in production")
 
 
 def _optional_int(value: str | None) -> int | None:

@@ -6,7 +6,7 @@ Modules: `data` (queries), `views` (what a page shows, formatted), `charts` (SVG
 each publication under `exports/<version>/reports/`).
 """
 
-from reporting.data import ReportError
+from reporting.data import ReportError, UnknownReportTargetError
 from reporting.page import WrittenReports, write_reports
 
-__all__ = ["ReportError", "WrittenReports", "write_reports"]
+__all__ = ["ReportError", "UnknownReportTargetError", "WrittenReports", "write_reports"]

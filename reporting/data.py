@@ -18,7 +18,11 @@ GROUP_ORDER = {"all": 0, "treatment": 1, "control": 2}
 
 
 class ReportError(LookupError):
-    """Nothing to report: no publication yet, or no such campaign or mailing."""
+    """Nothing to report: no publication yet."""
+
+
+class UnknownReportTargetError(ReportError):
+    """No such campaign or mailing in the published marts (a usage error)."""
 
 
 @dataclass
@@ -112,7 +116,7 @@ def campaign_ids(
             "select campaign_id from mart_mailing_volume where mailing_id = ?", [mailing]
         ).fetchone()
         if found is None:
-            raise ReportError(f"no mailing {mailing!r} in the published marts")
+            raise UnknownReportTargetError(f"no mailing {mailing!r} in the published marts")
         return [str(found[0])]
     ids = [
         str(cid)
@@ -122,7 +126,7 @@ def campaign_ids(
     ]
     if campaign is not None:
         if campaign not in ids:
-            raise ReportError(f"no campaign {campaign!r} in the published marts")
+            raise UnknownReportTargetError(f"no campaign {campaign!r} in the published marts")
         return [campaign]
     return ids
 

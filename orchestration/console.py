@@ -1,0 +1,241 @@
+"""What a person sees on the terminal: one line per step, a progress indicator, the log file.
+
+`capture_logs` sends everything Dagster, dbt and the libraries print (file descriptors 1 and 2,
+so the dbt subprocess too) to a log file, and to the terminal's stderr only with `--verbose`.
+`Console` writes the CLI's own lines to the terminal as it was before the capture. `RunProgress`
+listens to the run's Dagster events and turns each finished step into one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+LABEL_WIDTH = 9
+
+# Dagster steps of the job, as a person reads them.
+STEP_LABELS = {
+    "ingest_landing_zone": "ingest",
+    "dbt_staging": "staging",
+    "dbt_incremental_facts": "facts",
+    "dbt_models": "marts",
+    "great_expectations_checks": "checks",
+    "published_reports": "publish",
+}
+
+
+def log_file_path(data_dir: Path, command: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return data_dir / "logs" / f"{command}-{stamp}.log"
+
+
+def colours_wanted(stream: TextIO) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+class Console:
+    """The CLI's own output: step lines, a progress line that redraws itself on a TTY."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._progress: tuple[str, str, float] | None = None
+        self._lock = threading.Lock()
+        self._ticker: threading.Thread | None = None
+        self._spinner = itertools.cycle("|/-\\")
+
+    def line(self, text: str = "") -> None:
+        with self._lock:
+            self._clear()
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def step(self, label: str, detail: str, seconds: float) -> None:
+        self.line(f"{label:<{LABEL_WIDTH}}{detail}   {seconds:,.0f} s")
+
+    def progress(self, label: str, detail: str, started: float | None = None) -> None:
+        """Show (on a TTY only) what a running step is doing; redrawn every 0.2 s."""
+        if not self.tty:
+            return
+        with self._lock:
+            previous = self._progress
+            start = started or (previous[2] if previous and previous[0] == label else time.time())
+            self._progress = (label, detail, start)
+            self._draw()
+        if self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+    def done(self) -> None:
+        with self._lock:
+            self._clear()
+            self._progress = None
+
+    def _tick(self) -> None:
+        while True:
+            time.sleep(0.2)
+            with self._lock:
+                if self._progress:
+                    self._draw()
+
+    def _draw(self) -> None:
+        label, detail, start = self._progress  # type: ignore[misc]
+        text = f"{label:<{LABEL_WIDTH}}{detail} {next(self._spinner)} {time.time() - start:,.0f} s"
+        self.stream.write("\r\x1b[K" + text)
+        self.stream.flush()
+
+    def _clear(self) -> None:
+        if self.tty and self._progress:
+            self.stream.write("\r\x1b[K")
+
+
+@contextlib.contextmanager
+def capture_logs(log_path: Path, echo: bool) -> Iterator[TextIO]:
+    """Route fds 1 and 2 into `log_path` (colour codes stripped), and to stderr when `echo`.
+
+    Yields the terminal's stdout as it was, for the CLI's own lines.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1, encoding="utf-8")
+    terminal_err = os.fdopen(os.dup(saved_err), "w", buffering=1, encoding="utf-8")
+    read_fd, write_fd = os.pipe()
+    log = log_path.open("a", encoding="utf-8")
+
+    def pump() -> None:
+        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as pipe:
+            for text in pipe:
+                log.write(ANSI_ESCAPE.sub("", text))
+                log.flush()
+                if echo:
+                    terminal_err.write(text)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    os.dup2(write_fd, 1)
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+    handler = logging.StreamHandler(sys.stderr)  # Python logging (ours, libraries') into the log
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield terminal
+    finally:
+        root.removeHandler(handler)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_out)
+        os.close(saved_err)
+        reader.join(timeout=10)
+        log.close()
+        terminal_err.close()
+
+
+@dataclass
+class StepResult:
+    label: str
+    seconds: float
+    status: str  # success | failure | skipped
+    models: int = 0
+    tests: int = 0
+    tests_failed: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunProgress:
+    """A Dagster event listener (`instance.add_event_listener`): one console line per step."""
+
+    console: Console
+    models_per_step: dict[str, int] = field(default_factory=dict)
+    ingest: dict[str, int] = field(default_factory=dict)
+    steps: list[StepResult] = field(default_factory=list)
+    _started: dict[str, float] = field(default_factory=dict)
+    _models: dict[str, int] = field(default_factory=dict)
+    _checks: dict[str, list[bool]] = field(default_factory=dict)
+
+    def __call__(self, entry) -> None:
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            return
+        step, kind = event.step_key, event.event_type_value
+        label = STEP_LABELS.get(step, step)
+        if kind == "STEP_START":
+            self._started[step] = time.time()
+            self.console.progress(label, self._running_text(step), self._started[step])
+        elif kind == "ASSET_MATERIALIZATION":
+            self._models[step] = self._models.get(step, 0) + 1
+            materialization = event.event_specific_data.materialization
+            if step == "ingest_landing_zone" and materialization.asset_key.path[0] == "audit":
+                self.ingest = {k: int(v.value) for k, v in materialization.metadata.items()}
+            self.console.progress(label, self._running_text(step))
+        elif kind == "ASSET_CHECK_EVALUATION":
+            self._checks.setdefault(step, []).append(bool(event.event_specific_data.passed))
+            self.console.progress(label, self._running_text(step))
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            self._finish(step, label, kind, event)
+
+    def _running_text(self, step: str) -> str:
+        total = self.models_per_step.get(step)
+        if total:
+            return f"{self._models.get(step, 0)}/{total} models"
+        return "running"
+
+    def _finish(self, step: str, label: str, kind: str, event) -> None:
+        seconds = time.time() - self._started.get(step, time.time())
+        checks = self._checks.get(step, [])
+        result = StepResult(
+            label=label,
+            seconds=seconds,
+            status={"STEP_SUCCESS": "success", "STEP_FAILURE": "failure"}.get(kind, "skipped"),
+            models=self._models.get(step, 0),
+            tests=len(checks),
+            tests_failed=checks.count(False),
+        )
+        if kind == "STEP_FAILURE":
+            error = getattr(event.event_specific_data, "error", None)
+            message = getattr(error, "message", "") or ""
+            result.error = message.strip().splitlines()[0] if message.strip() else "failed"
+        self.steps.append(result)
+        self.console.done()
+        self.console.step(label, self._describe(step, result), seconds)
+
+    def _describe(self, step: str, result: StepResult) -> str:
+        if result.status == "skipped":
+            return "skipped (an upstream step failed)"
+        if step == "ingest_landing_zone" and self.ingest:
+            i = self.ingest
+            text = f"{i.get('files', 0):,} files, {i.get('rows_loaded', 0):,} rows loaded"
+            if i.get("rows_replayed"):
+                text += f", {i['rows_replayed']:,} replayed"
+            text += f", {i.get('rows_quarantined', 0):,} quarantined"
+            return text + f", {i.get('files_rejected', 0):,} files rejected"
+        if result.status == "failure":
+            return f"FAILED: {result.error}"
+        if step == "published_reports":
+            return "published"
+        parts = []
+        if step in self.models_per_step:
+            parts.append(f"{result.models:,} models")
+        if result.tests:
+            noun = "tests" if step.startswith("dbt") else "checks"
+            failed = f" ({result.tests_failed} failed)" if result.tests_failed else ""
+            parts.append(f"{result.tests:,} {noun}{failed}")
+        return ", ".join(parts) or "done"
