@@ -7,23 +7,34 @@ MANIFEST := dbt_project/target/manifest.json
 DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: install prepare postgres demo run test lint format dev clean
+.PHONY: install prepare postgres browser demo run test lint format dev clean
 
 install: $(INSTALLED)
 
 # Reinstall when the dependency pins change; constraints.txt makes a fresh install resolve the same.
+# pip's output goes to a log (shown when it fails); a line per phase says what is going on.
+PIP_LOG := $(VENV)/install.log
 $(INSTALLED): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
-	touch $@
+	@echo "install  Python packages into $(VENV): a few minutes on a fresh machine (log: $(PIP_LOG))"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --upgrade pip > $(PIP_LOG) 2>&1 || (tail -30 $(PIP_LOG); exit 1)
+	@$(BIN)/python -m pip install -c constraints.txt -e ".[dev]" >> $(PIP_LOG) 2>&1 \
+		|| (tail -30 $(PIP_LOG); exit 1)
+	@echo "install  done"
+	@touch $@
 
 # The dbt manifest is a build artifact: Dagster loads it, it never parses dbt at import.
 prepare: $(INSTALLED)
-	cd dbt_project && ../$(BIN)/dbt --no-use-colors parse --quiet --profiles-dir .
+	@echo "prepare  dbt manifest (dbt parse)"
+	@cd dbt_project && ../$(BIN)/dbt --no-use-colors parse --quiet --profiles-dir .
 
 demo: prepare
-	$(BIN)/campaign-warehouse demo
+	@$(BIN)/campaign-warehouse demo
+
+# Debian's Chromium for the report's browser tests (tests/report), installed only when missing.
+browser:
+	@command -v chromium > /dev/null || { echo "install  chromium (Debian) for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }
 
 run: prepare
 	$(BIN)/campaign-warehouse run
@@ -44,14 +55,17 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 
-test: prepare lint postgres
+test: prepare lint postgres browser
 	$(BIN)/pytest
 
+# The daily partitions start at the demo's first day when data/landing is a generated demo.
+DEMO_START = $$($(BIN)/python -c "from demo_data import landing_period as p; d = p('data/landing'); print(d[0] if d else '')")
 dev: prepare
 	mkdir -p data/dagster_home
 	$(BIN)/python -c \
 		"from orchestration.instance import ensure_dagster_home; from pathlib import Path; ensure_dagster_home(Path('data'))"
-	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -m orchestration.definitions
+	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/data/dagster_home \
+		CW_PARTITIONS_START=$${CW_PARTITIONS_START:-$(DEMO_START)} $(BIN)/dagster dev -m orchestration.definitions
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

@@ -36,6 +36,12 @@ STEP_LABELS = {
 }
 
 
+def step_label(step: str) -> str:
+    if step in STEP_LABELS:
+        return STEP_LABELS[step]
+    return "checks" if "check" in step else step[: LABEL_WIDTH - 1]
+
+
 def log_file_path(data_dir: Path, command: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return data_dir / "logs" / f"{command}-{stamp}.log"
@@ -63,7 +69,7 @@ class Console:
             self.stream.flush()
 
     def step(self, label: str, detail: str, seconds: float) -> None:
-        self.line(f"{label:<{LABEL_WIDTH}}{detail}   {seconds:,.0f} s")
+        self.line(f"{label:<{LABEL_WIDTH - 1}} {detail}   {seconds:,.0f} s")
 
     def progress(self, label: str, detail: str, started: float | None = None) -> None:
         """Show (on a TTY only) what a running step is doing; redrawn every 0.2 s."""
@@ -92,7 +98,8 @@ class Console:
 
     def _draw(self) -> None:
         label, detail, start = self._progress  # type: ignore[misc]
-        text = f"{label:<{LABEL_WIDTH}}{detail} {next(self._spinner)} {time.time() - start:,.0f} s"
+        elapsed = time.time() - start
+        text = f"{label:<{LABEL_WIDTH - 1}} {detail} {next(self._spinner)} {elapsed:,.0f} s"
         self.stream.write("\r\x1b[K" + text)
         self.stream.flush()
 
@@ -168,7 +175,7 @@ class RunProgress:
     ingest: dict[str, int] = field(default_factory=dict)
     steps: list[StepResult] = field(default_factory=list)
     _started: dict[str, float] = field(default_factory=dict)
-    _models: dict[str, int] = field(default_factory=dict)
+    _models: dict[str, set] = field(default_factory=dict)  # asset keys (once, all partitions)
     _checks: dict[str, list[bool]] = field(default_factory=dict)
 
     def __call__(self, entry) -> None:
@@ -176,13 +183,13 @@ class RunProgress:
         if event is None or event.step_key is None:
             return
         step, kind = event.step_key, event.event_type_value
-        label = STEP_LABELS.get(step, step)
+        label = step_label(step)
         if kind == "STEP_START":
             self._started[step] = time.time()
             self.console.progress(label, self._running_text(step), self._started[step])
         elif kind == "ASSET_MATERIALIZATION":
-            self._models[step] = self._models.get(step, 0) + 1
             materialization = event.event_specific_data.materialization
+            self._models.setdefault(step, set()).add(materialization.asset_key)
             if step == "ingest_landing_zone" and materialization.asset_key.path[0] == "audit":
                 self.ingest = {k: int(v.value) for k, v in materialization.metadata.items()}
             self.console.progress(label, self._running_text(step))
@@ -195,7 +202,7 @@ class RunProgress:
     def _running_text(self, step: str) -> str:
         total = self.models_per_step.get(step)
         if total:
-            return f"{self._models.get(step, 0)}/{total} models"
+            return f"{len(self._models.get(step, ()))}/{total} models"
         return "running"
 
     def _finish(self, step: str, label: str, kind: str, event) -> None:
@@ -205,7 +212,7 @@ class RunProgress:
             label=label,
             seconds=seconds,
             status={"STEP_SUCCESS": "success", "STEP_FAILURE": "failure"}.get(kind, "skipped"),
-            models=self._models.get(step, 0),
+            models=len(self._models.get(step, ())),
             tests=len(checks),
             tests_failed=checks.count(False),
         )
