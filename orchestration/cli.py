@@ -217,6 +217,7 @@ def _execute(args: argparse.Namespace, plan: Callable[[Console], tuple[str | Non
         if settings.pii_hash_key == DEMO_PII_HASH_KEY:
             warnings.append("CW_PII_HASH_KEY is not set: personal data is hashed with the demo key")
         start, end = plan(console)
+        console.progress("start", "loading the pipeline (Dagster definitions, dbt manifest)")
         _ensure_dbt_manifest()
         from orchestration.assets.dbt import DBT_ASSETS
 
@@ -230,7 +231,7 @@ def _execute(args: argparse.Namespace, plan: Callable[[Console], tuple[str | Non
         publication["seconds"] = round(time.time() - started, 1)
         reports = _publication_reports(settings, publication)
         if reports:
-            console.line(f"{'reports':<9}{len(reports) - 1:,} campaign reports")
+            console.line(f"{'reports':<9}{len(reports) - 1:,} campaign pages and an index")
     publication.update(
         log=str(log_path),
         ingest=progress.ingest,

@@ -32,7 +32,7 @@ STEP_LABELS = {
     "dbt_incremental_facts": "facts",
     "dbt_models": "marts",
     "great_expectations_checks": "checks",
-    "published_reports": "publish",
+    "published__reports": "publish",
 }
 
 
@@ -236,7 +236,7 @@ class RunProgress:
             return text + f", {i.get('files_rejected', 0):,} files rejected"
         if result.status == "failure":
             return f"FAILED: {result.error}"
-        if step == "published_reports":
+        if step == "published__reports":
             return "published"
         parts = []
         if step in self.models_per_step:
