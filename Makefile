@@ -58,6 +58,7 @@ postgres:
 test: prepare lint postgres browser
 	$(BIN)/pytest
 
+# `dagster dev` loads pyproject's [tool.dagster]: the code location is named `campaign_warehouse`.
 # The daily partitions start at the demo's first day when data/landing is a generated demo.
 DEMO_START = $$($(BIN)/python -c "from demo_data import landing_period as p; d = p('data/landing'); print(d[0] if d else '')")
 dev: prepare
@@ -65,7 +66,7 @@ dev: prepare
 	$(BIN)/python -c \
 		"from orchestration.instance import ensure_dagster_home; from pathlib import Path; ensure_dagster_home(Path('data'))"
 	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(CURDIR)/data/dagster_home \
-		CW_PARTITIONS_START=$${CW_PARTITIONS_START:-$(DEMO_START)} $(BIN)/dagster dev -m orchestration.definitions
+		CW_PARTITIONS_START=$${CW_PARTITIONS_START:-$(DEMO_START)} $(BIN)/dagster dev
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

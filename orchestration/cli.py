@@ -211,8 +211,10 @@ def _execute(args: argparse.Namespace, plan: Callable[[Console], tuple[str | Non
     data_dir = Path(os.environ.get("CW_DATA_DIR", "data")).resolve()
     log_path = log_file_path(data_dir, args.command)
     warnings: list[str] = []
-    with capture_logs(log_path, echo=args.verbose) as terminal:
-        console = Console(sys.stderr if args.json else terminal)
+    with (
+        capture_logs(log_path, echo=args.verbose) as (terminal, terminal_err),
+        contextlib.closing(Console(terminal_err if args.json else terminal)) as console,
+    ):
         settings = Settings.from_env()
         if settings.pii_hash_key == DEMO_PII_HASH_KEY:
             warnings.append("CW_PII_HASH_KEY is not set: personal data is hashed with the demo key")

@@ -61,6 +61,7 @@ class Console:
         self._lock = threading.Lock()
         self._ticker: threading.Thread | None = None
         self._spinner = itertools.cycle("|/-\\")
+        self._closed = False
 
     def line(self, text: str = "") -> None:
         with self._lock:
@@ -89,11 +90,16 @@ class Console:
             self._clear()
             self._progress = None
 
+    def close(self) -> None:
+        """Stop redrawing (the stream is about to close)."""
+        self.done()
+        self._closed = True
+
     def _tick(self) -> None:
-        while True:
+        while not self._closed:
             time.sleep(0.2)
             with self._lock:
-                if self._progress:
+                if self._progress and not self._closed:
                     self._draw()
 
     def _draw(self) -> None:
@@ -109,10 +115,10 @@ class Console:
 
 
 @contextlib.contextmanager
-def capture_logs(log_path: Path, echo: bool) -> Iterator[TextIO]:
+def capture_logs(log_path: Path, echo: bool) -> Iterator[tuple[TextIO, TextIO]]:
     """Route fds 1 and 2 into `log_path` (colour codes stripped), and to stderr when `echo`.
 
-    Yields the terminal's stdout as it was, for the CLI's own lines.
+    Yields the terminal's stdout and stderr as they were, for the CLI's own lines.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
@@ -141,7 +147,7 @@ def capture_logs(log_path: Path, echo: bool) -> Iterator[TextIO]:
     root = logging.getLogger()
     root.addHandler(handler)
     try:
-        yield terminal
+        yield terminal, terminal_err
     finally:
         root.removeHandler(handler)
         sys.stdout.flush()
@@ -152,6 +158,7 @@ def capture_logs(log_path: Path, echo: bool) -> Iterator[TextIO]:
         os.close(saved_err)
         reader.join(timeout=10)
         log.close()
+        terminal.close()
         terminal_err.close()
 
 
