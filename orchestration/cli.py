@@ -397,13 +397,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _read_only_settings():
+    """Settings for commands that only read: the PII-key warning is about writing, not here."""
+    import logging
+
+    from orchestration.settings import Settings
+
+    logging.getLogger("orchestration.settings").setLevel(logging.ERROR)
+    return Settings.from_env()
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write campaign reports from the published marts (never the working warehouse)."""
     _configure_paths(None, args.data)
-    from orchestration.settings import Settings
     from reporting import write_reports
 
-    settings = Settings.from_env()
+    settings = _read_only_settings()
     single = args.campaign or args.mailing
     out = Path(args.out) if args.out else None
     if out is not None and single is None and out.suffix == ".html":
@@ -428,9 +437,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     """What ingestion could not load: counts by feed and reason, then examples."""
     _configure_paths(None, args.data)
     from orchestration.quarantine_listing import describe_quarantine
-    from orchestration.settings import Settings
 
-    print(describe_quarantine(Settings.from_env().warehouse_path, args.feed, args.limit))
+    print(describe_quarantine(_read_only_settings().warehouse_path, args.feed, args.limit))
     return EXIT_OK
 
 
