@@ -150,7 +150,7 @@ def _volume(m: MailingReport) -> Section:
         ("Unsubscribed from category", _i(v["unsubscribed_category"])),
         ("Blocked by policy", _i(v["policy_blocked"])),
     ]
-    return Section(
+    section = Section(
         "Mailing volume",
         text=f"Audience {f.count(v['audience_total'])}, of whom "
         f"{f.count(v['good_recipients'])} eligible (good recipients).",
@@ -159,8 +159,12 @@ def _volume(m: MailingReport) -> Section:
             Figure("Eligible", f.count(v["good_recipients"]), key="good_recipients"),
             Figure("Actual recipients", f.count(actual), key="actual_recipients"),
         ],
-        charts=[charts.stacked_bar(segments, f.count, "Mailing volume breakdown")],
     )
+    if any(value for _, value in segments):
+        section.charts.append(charts.stacked_bar(segments, f.count, "Mailing volume breakdown"))
+    else:
+        section.text = "No audience or dispatch recorded for this mailing yet."
+    return section
 
 
 def _funnel(m: MailingReport) -> Section | None:
@@ -227,21 +231,26 @@ def _orders(m: MailingReport, currency: str) -> Section | None:
     purchases = [_i(row["purchases"]) for row in m.daily]
     revenue = [_i(row["revenue"]) for row in m.daily]
     money = partial(f.money, currency=currency)
-    return Section(
+    section = Section(
         "Orders and revenue per day",
         text=f"Recipients' purchases inside the attribution window: {f.count(sum(purchases))} "
         f"orders, {money(sum(revenue))}.",
-        charts=[
-            charts.columns(days, purchases, f.count, "Orders per day", label_every=every),
+    )
+    if any(purchases):
+        section.charts.append(
+            charts.columns(days, purchases, f.count, "Orders per day", label_every=every)
+        )
+    if any(revenue):
+        section.charts.append(
             charts.columns(
                 days, revenue, money, "Revenue per day", color=charts.PALETTE[2], label_every=every
-            ),
-        ],
-    )
+            )
+        )
+    return section
 
 
 def _opens_by_hour(m: MailingReport) -> Section | None:
-    if m.channel != "email" or not m.opens_by_hour:
+    if m.channel != "email" or not any(_i(row["opens"]) for row in m.opens_by_hour):
         return None
     hours = [f"{int(row['hour']):02d}" for row in m.opens_by_hour]
     opens = [_i(row["opens"]) for row in m.opens_by_hour]
@@ -428,14 +437,15 @@ def _sms(m: MailingReport) -> Section | None:
             Figure("Hard bounces", f.count(d["hard_bounces"])),
             Figure("Skipped", f.count(d["skipped"])),
         ],
-        charts=[charts.stacked_bar(segments, f.count, "SMS delivery")],
     )
+    if any(value for _, value in segments):
+        section.charts.append(charts.stacked_bar(segments, f.count, "SMS delivery"))
     if m.skip_reasons:
         reasons = [
             (str(r["skip_reason"]), _i(r["contacts"]), f.percent(r["share_of_skipped"]))
             for r in m.skip_reasons
         ]
-        section.text = "Skipped contacts by reason:"
+        section.text = "The delivery state of every sent message, then skipped contacts by reason."
         section.charts.append(
             charts.horizontal_bars(reasons, f.count, "Skip reasons", color=charts.PALETTE[3])
         )

@@ -30,12 +30,12 @@ def test_quiet_output_is_one_line_per_step_and_a_short_summary(small_run):
 
 def test_summary_names_the_log_file_and_reports(small_run):
     lines = small_run.result.stdout.splitlines()
-    log = Path(next(line.split(None, 1)[1] for line in lines if line.strip().startswith("log ")))
+    log = Path(next(line.split(None, 1)[1] for line in lines if line.startswith("  log ")))
     assert log.parent == small_run.data_dir / "logs" and log.exists()
     text = log.read_text()
     assert "STEP_START" in text and "Running dbt command" in text
     assert "\x1b[" not in text  # colour codes stripped
-    reports = next(line.split(None, 1)[1] for line in lines if line.strip().startswith("reports "))
+    reports = next(line.split(None, 1)[1] for line in lines if line.startswith("  reports "))
     assert reports.endswith("index.html") and Path(reports).exists()
-    quarantined = next(line for line in lines if line.strip().startswith("rows "))
+    quarantined = next(line for line in lines if line.startswith("  rows "))
     assert "campaign-warehouse quarantine --data" in quarantined
