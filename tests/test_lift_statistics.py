@@ -109,12 +109,18 @@ def lift_rows(tmp_path_factory) -> dict[tuple[str, str], dict]:
         con.executemany(
             "insert into intermediate.int_mailing_purchases values (?, ?, ?, ?, ?)", purchases
         )
+        con.execute(
+            "create table intermediate.int_mailing_names as select distinct mailing_id, "
+            "'Mailing ' || mailing_id as mailing_name, null::varchar as campaign_name "
+            "from intermediate.int_mailing_recipients"
+        )
     result = _dbt(["run", "--select", "mart_group_lift"], warehouse, work)
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute("select * from marts.mart_group_lift")
         names = [d[0] for d in cursor.description]
-        return {(r[0], r[1]): dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return {(row["mailing_id"], row["grp"]): row for row in rows}
 
 
 def _counts(mailing: str, grp: str) -> tuple[int, int]:
