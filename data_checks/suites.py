@@ -86,7 +86,7 @@ class KeySpec:
 
 # The deduplicated tables the marts are built from, by (schema, table), and their keys: the staged
 # reference feeds (dbt_project/models/staging/_staging.yml) and the incremental facts
-# (dbt_project/models/marts/facts/_facts.yml), whose keys an incremental run must never duplicate.
+# (dbt_project/models/facts/_facts.yml), whose keys an incremental run must never duplicate.
 KEYED_TABLES: dict[tuple[str, str], KeySpec] = {
     ("staging", "stg_marketing__campaigns"): KeySpec(("campaign_id",)),
     ("staging", "stg_marketing__mailings"): KeySpec(("mailing_id",)),

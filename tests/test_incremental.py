@@ -46,7 +46,7 @@ HELD_FEED = "sendgrid"  # the late feed day: SendGrid events (every event kind, 
 HELD_DAY_INDEX = 4  # day 5 of the period ...
 LATE_AFTER_INDEX = 14  # ... lands after day 15
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
-DAILY = ["run", "--select", "path:models/marts/facts"]
+DAILY = ["run", "--select", "path:models/facts"]
 
 
 # ----------------------------------------------------------------------------- dbt in-process

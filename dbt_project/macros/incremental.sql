@@ -1,5 +1,5 @@
 {#-
-    Incremental facts (docs in models/marts/facts/_facts.yml and DECISIONLOG.md).
+    Incremental facts (docs in models/facts/_facts.yml and DECISIONLOG.md).
 
     A fact is rebuilt one replacement unit at a time (a UTC `partition_date`; for the audience, a
     mailing). A run rebuilds the units that
