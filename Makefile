@@ -23,10 +23,11 @@ $(INSTALLED): pyproject.toml constraints.txt
 	@echo "install  done"
 	@touch $@
 
-# The dbt manifest is a build artifact: Dagster loads it, it never parses dbt at import.
+# The dbt manifest is a build artifact: Dagster loads it, it never parses dbt at import. Parsed
+# with a run's vars and warehouse path, so a first run on data/ reuses this parse.
 prepare: $(INSTALLED)
 	@echo "prepare  dbt manifest (dbt parse)"
-	@cd dbt_project && ../$(BIN)/dbt --no-use-colors parse --quiet --profiles-dir .
+	@$(BIN)/python -m orchestration.dbt_project
 
 demo: prepare
 	@$(BIN)/campaign-warehouse demo

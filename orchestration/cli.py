@@ -85,13 +85,11 @@ def _configure_paths(landing: str | None, data: str | None) -> None:
 
 def _ensure_dbt_manifest() -> None:
     """The manifest is a build artifact (`make prepare`); build it once if it is missing."""
-    from dagster_dbt import DbtProject
+    from orchestration.dbt_project import dbt_project, prepare_manifest
 
-    project_dir = Path(__file__).resolve().parents[1] / "dbt_project"
-    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    if not project.manifest_path.exists():
+    if not dbt_project.manifest_path.exists():
         print("dbt manifest missing: preparing it (dbt parse)", file=sys.stderr)
-        project.preparer.prepare(project)
+        prepare_manifest()
 
 
 def _generate(out: Path, scale: int, seed: int, start: date | None, days: int) -> str:
@@ -164,7 +162,7 @@ def run_pipeline(
     from orchestration.instance import get_instance
 
     instance = get_instance(settings.data_dir)
-    from orchestration.assets.dbt import HAS_PARTITIONED_FACTS, dbt_run_config
+    from orchestration.assets.dbt import dbt_run_config
     from orchestration.definitions import defs
     from orchestration.recovery import guarded_cli_run
     from orchestration.run_outcome import conclude_run
@@ -178,9 +176,7 @@ def run_pipeline(
         warehouse_writer_lock(settings.warehouse_path, what=what) as lock_file,
         guarded_cli_run(instance, run_id, lock_file) as run_tags,
     ):
-        if not HAS_PARTITIONED_FACTS:  # no incremental model yet: an unpartitioned job
-            partition = {}
-        elif start == end:
+        if start == end:
             partition = {"partition_key": start}
         else:  # one run over the range: the facts' single-run backfill policy
             partition = {

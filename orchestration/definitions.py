@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.checks import GREAT_EXPECTATIONS_CHECKS
-from orchestration.assets.dbt import DBT_ASSETS, dbt_executable, dbt_project
+from orchestration.assets.dbt import DBT_ASSETS
 from orchestration.assets.ingestion import ingest_landing_zone_asset
 from orchestration.assets.publish import published_reports
+from orchestration.dbt_project import dbt_executable, dbt_project
 from orchestration.jobs import campaign_warehouse_job
-from orchestration.resources import WarehouseResource
+from orchestration.resources import WarehouseDbtCliResource, WarehouseResource
 from orchestration.schedules import nightly_campaign_warehouse
 from orchestration.sensors import new_landed_files
 from orchestration.settings import Settings
@@ -31,6 +31,6 @@ defs = dg.Definitions(
     sensors=[new_landed_files],
     resources={
         "warehouse": warehouse,
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable),
+        "dbt": WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable),
     },
 )

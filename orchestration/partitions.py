@@ -1,9 +1,9 @@
 """The daily partitions of the incremental facts (UTC days), and the 'last complete day' helpers.
 
 A partition is a UTC calendar day. Nightly runs target yesterday (the last complete day); a
-backfill targets a range of days in one run. The window of a run is passed to dbt as the vars
-`window_start` (inclusive) and `window_end` (exclusive); the incremental facts also rebuild every
-day that received newly landed rows, whatever the window (see dbt_project/macros/incremental.sql).
+backfill targets a range of days in one run. The window of a run reaches dbt as a row of
+`audit.run_window` (orchestration/run_window.py); the incremental facts also rebuild every day
+that received newly landed rows, whatever the window (see dbt_project/macros/incremental.sql).
 """
 
 from __future__ import annotations

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_dbt import DbtCliResource
+from packaging import version
 
 from orchestration.settings import Settings
 from orchestration.warehouse_lock import connect_warehouse, warehouse_writer_lock
@@ -69,9 +72,9 @@ class WarehouseResource(dg.ConfigurableResource):
             publish_postgres_readers=tuple(self.publish_postgres_readers),
         )
 
-    def dbt_vars_arg(self, **extra: object) -> str:
-        """The `--vars` JSON: the installation settings, plus `extra` (e.g. the run's window)."""
-        return json.dumps({**self.settings.dbt_vars(), **extra})
+    def dbt_vars_arg(self) -> str:
+        """The `--vars` JSON: the installation settings (never per-run values: see run_window)."""
+        return json.dumps(self.settings.dbt_vars())
 
     def writer_lock(self, context=None):
         """Hold the process-level writer lock of this warehouse (orchestration/warehouse_lock.py).
@@ -87,3 +90,18 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.settings.warehouse_path
         path.parent.mkdir(parents=True, exist_ok=True)
         return connect_warehouse(path, read_only=read_only)
+
+
+class WarehouseDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource, without a `dbt --version` process on every run.
+
+    dagster-dbt asks the dbt executable for its version before the first dbt command of a run: one
+    more dbt start-up, which also asks PyPI for the latest release (seconds, and a network call in
+    every run). Ours is the dbt-core installed beside Dagster (pinned in constraints.txt).
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        from dbt.version import __version__
+
+        return version.parse(__version__)

@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from orchestration.assets.dbt import HAS_PARTITIONED_FACTS
 from orchestration.jobs import campaign_warehouse_job
 from orchestration.settings import nightly_hour
 
@@ -13,21 +12,11 @@ _DESCRIPTION = (
     "Every night at CW_NIGHTLY_HOUR (UTC): ingest, build the facts for yesterday (UTC) and every "
     "newly landed day, check, publish."
 )
-if HAS_PARTITIONED_FACTS:
-    nightly_campaign_warehouse = dg.build_schedule_from_partitioned_job(
-        campaign_warehouse_job,
-        name="nightly_campaign_warehouse",
-        description=_DESCRIPTION,
-        hour_of_day=nightly_hour(),
-        minute_of_hour=0,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-    )
-else:  # no incremental model in the dbt project: the job has no partitions
-    nightly_campaign_warehouse = dg.ScheduleDefinition(
-        name="nightly_campaign_warehouse",
-        job=campaign_warehouse_job,
-        cron_schedule=f"0 {nightly_hour()} * * *",
-        execution_timezone="UTC",
-        description=_DESCRIPTION,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-    )
+nightly_campaign_warehouse = dg.build_schedule_from_partitioned_job(
+    campaign_warehouse_job,
+    name="nightly_campaign_warehouse",
+    description=_DESCRIPTION,
+    hour_of_day=nightly_hour(),
+    minute_of_hour=0,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)

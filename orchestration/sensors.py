@@ -19,7 +19,6 @@ import dagster as dg
 
 from ingestion import FEEDS
 from ingestion.discovery import feed_files
-from orchestration.assets.dbt import HAS_PARTITIONED_FACTS
 from orchestration.jobs import campaign_warehouse_job
 from orchestration.partitions import last_complete_partition_key
 from orchestration.resources import WarehouseResource
@@ -84,7 +83,7 @@ def new_landed_files(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
             cursor=dump_cursor(current) if current != seen else context.cursor,
         )
     partition_key = last_complete_partition_key(datetime.now(UTC))
-    if partition_key is None and HAS_PARTITIONED_FACTS:
+    if partition_key is None:
         # No complete day yet (CW_PARTITIONS_START is today or later): wait, keep the cursor.
         return dg.SkipReason(
             f"{len(fresh)} new file(s), but no complete daily partition yet (CW_PARTITIONS_START)"
@@ -98,7 +97,7 @@ def new_landed_files(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
         run_requests=[
             dg.RunRequest(
                 run_key=f"landed-{digest.hexdigest()[:20]}",
-                partition_key=partition_key if HAS_PARTITIONED_FACTS else None,
+                partition_key=partition_key,
                 tags={NEW_FILES_TAG: str(len(fresh))},
             )
         ],

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.schema import ensure_schema
-from orchestration.assets.dbt import find_dbt_executable
+from orchestration.dbt_project import find_dbt_executable
 from orchestration.settings import Settings
 from tests.conftest import REPO, cli_env
 

@@ -93,10 +93,10 @@ def _dbt_nodes_by_asset_key() -> dict[dg.AssetKey, str]:
 
 
 def test_every_dbt_model_is_in_exactly_one_dbt_definition():
-    from orchestration.assets.dbt import dbt_incremental_facts, dbt_models, dbt_staging
+    from orchestration.assets.dbt import dbt_models, dbt_staging_and_facts
 
     nodes = _dbt_nodes_by_asset_key()
-    definitions = {"staging": dbt_staging, "facts": dbt_incremental_facts, "models": dbt_models}
+    definitions = {"staging_and_facts": dbt_staging_and_facts, "models": dbt_models}
     owners = {
         node: [name for name, d in definitions.items() if key in d.keys]
         for key, node in nodes.items()
@@ -106,36 +106,49 @@ def test_every_dbt_model_is_in_exactly_one_dbt_definition():
     assert set().union(*(d.keys for d in definitions.values())) == set(nodes)
 
 
-def test_dbt_definitions_split_by_layer_and_materialization():
+def test_dbt_definitions_split_by_folder_into_two_steps():
     from orchestration.assets.dbt import (
         DBT_ASSETS,
-        dbt_incremental_facts,
         dbt_models,
         dbt_project,
-        dbt_staging,
+        dbt_staging_and_facts,
     )
     from orchestration.partitions import daily_partitions
 
+    assert DBT_ASSETS == [dbt_staging_and_facts, dbt_models]
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     nodes = _dbt_nodes_by_asset_key()
-    for key in dbt_staging.keys:
+    upstream_folders = ("models/staging/", "models/facts/")
+    for key in dbt_staging_and_facts.keys:
         node = manifest["nodes"][nodes[key]]
         assert node["resource_type"] == "seed" or node["original_file_path"].startswith(
-            "models/staging/"
+            upstream_folders
         )
-    for key in dbt_incremental_facts.keys:
-        assert manifest["nodes"][nodes[key]]["config"]["materialized"] == "incremental"
+        if node["original_file_path"].startswith("models/facts/"):
+            assert node["config"]["materialized"] == "incremental"
+            assert key.path[0] == "facts"
     for key in dbt_models.keys:
         node = manifest["nodes"][nodes[key]]
-        assert node["config"]["materialized"] != "incremental"
-        assert not node["original_file_path"].startswith("models/staging/")
-    assert dbt_staging.partitions_def is None and dbt_models.partitions_def is None
-    if dbt_incremental_facts.keys:  # the facts exist once the dbt side has incremental models
-        assert dbt_incremental_facts in DBT_ASSETS
-        assert dbt_incremental_facts.partitions_def == daily_partitions
-        assert dbt_incremental_facts.backfill_policy == dg.BackfillPolicy.single_run()
-        job = _defs().resolve_job_def("campaign_warehouse")
-        assert job.partitions_def == daily_partitions
+        assert not node["original_file_path"].startswith(upstream_folders)
+    assert dbt_models.partitions_def is None
+    assert dbt_staging_and_facts.partitions_def == daily_partitions
+    assert dbt_staging_and_facts.backfill_policy == dg.BackfillPolicy.single_run()
+    job = _defs().resolve_job_def("campaign_warehouse")
+    assert job.partitions_def == daily_partitions
+
+
+def test_groups_follow_the_flow_of_data():
+    graph = _defs().resolve_asset_graph()
+
+    def group(key: str) -> str | None:
+        return graph.get(dg.AssetKey.from_user_string(key)).group_name
+
+    assert group("raw/sendgrid_events") == "raw"
+    assert group("audit/ingested_files") == group("audit/quarantine") == "audit"
+    assert group("staging/stg_sendgrid__events") == "staging"
+    assert group("facts/fct_provider_events") == "facts"
+    assert group("intermediate/int_messages") == "intermediate"
+    assert group("marts/mart_mailing_funnel") == "marts"
 
 
 def test_full_refresh_is_run_config_of_every_dbt_step():
@@ -145,7 +158,7 @@ def test_full_refresh_is_run_config_of_every_dbt_step():
     for full_refresh in (False, True):
         assert dg.validate_run_config(job, dbt_run_config(full_refresh=full_refresh))
     assert set(dbt_run_config()["ops"]) == set(DBT_STEP_NAMES)
-    assert len(DBT_STEP_NAMES) >= 2
+    assert len(DBT_STEP_NAMES) == 2
 
 
 def test_job_runs_queue_one_at_a_time_by_their_writer_tag(tmp_path, monkeypatch):

@@ -6,24 +6,10 @@
       - hold raw rows ingested after the fact's watermark (the newest `_ingested_at` its previous
         build saw, kept in `_source_loaded_through`): newly landed files, however late; and
       - fall in the run's window [window_start - lookback_days, window_end), when orchestration
-        passes one (a Dagster partition or backfill range).
+        gives one (a Dagster partition or backfill range, in audit.run_window: run_window_bounds).
     Each unit is recomputed from all of its raw rows and replaces the old one in one transaction
     (`delete+insert` on the unit), so a run never appends duplicates and re-running changes nothing.
 -#}
-
-{% macro fact_strategy() -%}
-    {{ return(adapter.dispatch('fact_strategy', 'campaign_warehouse')()) }}
-{%- endmacro %}
-
-{% macro default__fact_strategy() -%}
-    {{ return('delete+insert') }}
-{%- endmacro %}
-
-{% macro spark__fact_strategy() -%}
-    {#- Spark replaces whole table partitions: the facts are partitioned by their unit -#}
-    {{ return('insert_overwrite') }}
-{%- endmacro %}
-
 
 {% macro fact_watermark() -%}
     {#- the newest raw ingestion the previous build of this fact saw -#}
@@ -69,12 +55,43 @@
 {%- endmacro %}
 
 
+{% macro run_window_bounds() -%}
+    {#-
+        The run's window [start, end) as two SQL date expressions, or none when there is none.
+        Orchestration writes it to audit.run_window before dbt runs (orchestration/run_window.py),
+        so the vars, and with them dbt's parse, stay the same from run to run. Vars window_start and
+        window_end, when given (dbt by hand, tests), take precedence. Read at execution only: the
+        table is not dbt's, and a warehouse without it has no window.
+    -#}
+    {%- if var('window_start', none) and var('window_end', none) -%}
+        {{ return([
+            dbt.cast(dbt.string_literal(var('window_start')), 'date'),
+            dbt.cast(dbt.string_literal(var('window_end')), 'date'),
+        ]) }}
+    {%- endif -%}
+    {%- if execute -%}
+        {%- set run_window = adapter.get_relation(
+            database=target.database, schema='audit', identifier='run_window'
+        ) -%}
+        {%- if run_window is not none -%}
+            {{ return([
+                '(select min(window_start) from ' ~ run_window ~ ')',
+                '(select max(window_end) from ' ~ run_window ~ ')',
+            ]) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+
 {% macro in_run_window(date_column) -%}
     {#- true for dates in the run's window widened by the lookback; false when there is none -#}
-    {%- if var('window_start', none) and var('window_end', none) -%}
-        (
-            {{ date_column }} >= {{ add_days(dbt.cast(dbt.string_literal(var('window_start')), 'date'), '-1 * ' ~ lookback_days_sql()) }}
-            and {{ date_column }} < {{ dbt.cast(dbt.string_literal(var('window_end')), 'date') }}
+    {%- set bounds = run_window_bounds() -%}
+    {%- if bounds -%}
+        coalesce(
+            {{ date_column }} >= {{ add_days(bounds[0], '-1 * ' ~ lookback_days_sql()) }}
+            and {{ date_column }} < {{ bounds[1] }},
+            false
         )
     {%- else -%}
         false

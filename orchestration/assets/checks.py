@@ -1,4 +1,4 @@
-"""The Great Expectations checks (data_checks/) as Dagster multi-asset checks, one per stage.
+"""The Great Expectations checks (data_checks/) as Dagster multi-asset checks, one per dbt step.
 
 Specs are static: built at import from the per-mart spec dict, the keyed-table spec dict and the
 asset keys the dbt manifest and ingestion define (never from the warehouse). Error-severity checks
@@ -64,36 +64,24 @@ def build_data_quality_checks(
     return _data_quality_checks
 
 
-# One definition per stage of the pipeline, so each runs as soon as its tables are built and its
-# blocking checks gate what reads those tables: landing-side checks (audit, staging) after the
-# staging models, fact checks after the incremental facts, model checks (intermediate, marts) after
-# the marts. One definition spanning stages would make a step cycle with the dbt steps, which
-# Dagster would break by splitting steps itself.
-CHECK_STAGES = {
-    "great_expectations_staging_checks": ("raw", "audit", "staging"),
-    "great_expectations_facts_checks": ("facts",),
-}
+# One definition per dbt step, so each runs as soon as its tables are built and its blocking checks
+# gate what reads those tables: the checks on ingestion's audit tables, staging and the facts run
+# after `dbt_staging_and_facts` and before the marts' step reads them; the checks on the
+# intermediate models and marts run after `dbt_models` and before the publication. One definition
+# spanning both would make a step cycle with the dbt steps, which Dagster would break by splitting
+# steps itself.
+FACTS_STAGE_LAYERS = ("raw", "audit", "staging", "facts")
 _settings = CheckSettings.from_env()
 _known = [*DBT_ASSET_KEYS, *AUDIT_KEYS]
-_staged = {layer for layers in CHECK_STAGES.values() for layer in layers}
 
-great_expectations_staging_checks, great_expectations_facts_checks = (
-    build_data_quality_checks(
-        [key for key in _known if key.path[0] in layers], _settings, name=name
-    )
-    for name, layers in CHECK_STAGES.items()
+great_expectations_facts_checks = build_data_quality_checks(
+    [key for key in _known if key.path[0] in FACTS_STAGE_LAYERS],
+    _settings,
+    name="great_expectations_facts_checks",
 )
 great_expectations_checks = build_data_quality_checks(
-    [key for key in _known if key.path[0] not in _staged],
+    [key for key in _known if key.path[0] not in FACTS_STAGE_LAYERS],
     _settings,
     name="great_expectations_checks",
 )
-GREAT_EXPECTATIONS_CHECKS = [
-    checks
-    for checks in (
-        great_expectations_staging_checks,
-        great_expectations_facts_checks,
-        great_expectations_checks,
-    )
-    if checks.check_keys
-]
+GREAT_EXPECTATIONS_CHECKS = [great_expectations_facts_checks, great_expectations_checks]

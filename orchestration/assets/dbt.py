@@ -1,21 +1,24 @@
-"""dbt models as Dagster assets, dbt tests as asset checks, in three definitions (three steps):
+"""dbt models as Dagster assets, dbt tests as asset checks, in two definitions (two dbt processes):
 
-- `dbt_staging`: staging models and seeds, unpartitioned;
-- `dbt_incremental_facts`: the incremental facts (`config.materialized:incremental`), partitioned by
-  UTC day, one run per backfill; dbt gets the run's window as vars `window_start`/`window_end`;
+- `dbt_staging_and_facts`: the staging models, the seeds and the incremental facts
+  (`models/facts`), partitioned by UTC day, one run per backfill. The facts read the run's window
+  from `audit.run_window`, which this step writes before dbt starts (orchestration/run_window.py);
 - `dbt_models`: everything else (intermediate models and report marts), unpartitioned.
 
-Each step runs `dbt build` (models and their tests) holding the warehouse writer lock.
+Staging and seeds build in the facts' step because the facts read them and the marts read the
+facts: in a step of their own, or with the marts, they would cost a third dbt process (or, with the
+marts, a step cycle that Dagster breaks by running the marts' step twice). Each step runs
+`dbt build` (models and their tests) holding the warehouse writer lock.
 
-The manifest is prepared at build time (`make prepare`, i.e. `dbt parse`), never at import, except
-under `dagster dev` where `prepare_if_dev` keeps it fresh while models are edited.
+dbt's target and logs stay in one folder per data directory (`<CW_DATA_DIR>/dbt/`), and the vars
+never change from run to run, so dbt's partial parsing reuses the previous parse: the project is
+parsed once per code change (and once per new data directory), not once per run.
+
+The manifest Dagster loads is prepared at build time (`make prepare`, i.e. `dbt parse`), never at
+import, except under `dagster dev` where `prepare_if_dev` keeps it fresh while models are edited.
 """
 
-import os
-import shutil
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -28,29 +31,11 @@ from dagster_dbt import (
 )
 from pydantic import Field
 
+from orchestration.dbt_project import dbt_project
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
+from orchestration.run_window import clear_run_window, run_window_of, write_run_window
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-
-
-def find_dbt_executable() -> str:
-    """The dbt installed beside this Python (the venv), even when the venv is not activated."""
-    candidates = [
-        Path(sys.executable).parent / "dbt",
-        Path(sys.prefix) / "bin" / "dbt",
-        DBT_PROJECT_DIR.parent / ".venv" / "bin" / "dbt",
-    ]
-    found = next((path for path in candidates if path.exists()), None)
-    return str(found) if found else (shutil.which("dbt") or "dbt")
-
-
-dbt_executable = find_dbt_executable()
-if shutil.which("dbt") is None and os.path.isabs(dbt_executable):
-    # dagster-dbt's dev-time preparer looks dbt up on PATH; point it at the same executable.
-    os.environ["PATH"] = f"{Path(dbt_executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
 
 
@@ -78,15 +63,12 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
 
 translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-# The dbt project as three Dagster definitions; every model is in exactly one of them
-# (tests/test_definitions.py checks it). The incremental facts are excluded from the other two by
-# materialization, so a staging model made incremental moves to the facts, never into two.
-INCREMENTAL = "config.materialized:incremental"
-STAGING_SELECT = "path:models/staging resource_type:seed"
-STAGING_EXCLUDE = INCREMENTAL
-FACTS_SELECT = INCREMENTAL
+# The dbt project as two Dagster definitions; every model is in exactly one of them
+# (tests/test_definitions.py checks it). Selected by folder, so a model made incremental elsewhere
+# (an intermediate rollup) stays with its layer.
+STAGING_AND_FACTS_SELECT = "path:models/staging path:models/facts resource_type:seed"
 MODELS_SELECT = "fqn:*"
-MODELS_EXCLUDE = f"{STAGING_SELECT} {INCREMENTAL}"
+MODELS_EXCLUDE = STAGING_AND_FACTS_SELECT
 
 
 class DbtBuildConfig(dg.Config):
@@ -94,7 +76,7 @@ class DbtBuildConfig(dg.Config):
 
     full_refresh: bool = Field(
         default=False,
-        description="Pass --full-refresh: rebuild incremental facts (and seeds) from scratch.",
+        description="Pass --full-refresh: rebuild incremental models (and seeds) from scratch.",
     )
     unit_tests: bool = Field(
         default=False,
@@ -103,95 +85,65 @@ class DbtBuildConfig(dg.Config):
     )
 
 
+def dbt_build_args(warehouse: WarehouseResource, config: DbtBuildConfig) -> list[str]:
+    """`dbt build` with the installation's vars: the same on every run, so nothing re-parses."""
+    args = ["build", "--vars", warehouse.dbt_vars_arg()]
+    args += ["--log-path", str(warehouse.settings.dbt_log_dir)]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    if not config.unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    return args
+
+
 def _dbt_build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ):
-    """`dbt build` of the selected models and their tests, holding the warehouse writer lock.
-
-    Every dbt step of a run passes the same vars (the settings and the run's window) and shares one
-    target folder: dbt then parses the project once per run and the later steps reuse that parse
-    (different `--vars` would force a full re-parse of the project in every step).
-    """
-    window = run_window(context)
-    args = ["build", "--vars", warehouse.dbt_vars_arg(**(window or {}))]
-    if config.full_refresh:
-        args.append("--full-refresh")
-    if not config.unit_tests:
-        args += ["--exclude-resource-type", "unit_test"]
-    target_path = Path(dbt_project.target_path) / f"run-{context.run.run_id}"
-    with warehouse.writer_lock(context):
-        yield from dbt.cli(args, context=context, target_path=target_path).stream()
-
-
-def run_window(context: dg.AssetExecutionContext) -> dict[str, str] | None:
-    """window_start/window_end (dates, end exclusive) of the run's partition or partition range.
-
-    Read from the run's tags, so the unpartitioned dbt steps of a partitioned run get the same
-    window as the facts. None when the run has no partition (then dbt only processes newly landed
-    rows).
-    """
-    tags = context.run.tags
-    start_key = tags.get("dagster/asset_partition_range_start") or tags.get("dagster/partition")
-    end_key = tags.get("dagster/asset_partition_range_end") or tags.get("dagster/partition")
-    if not (start_key and end_key):
-        return None
-    try:
-        start = daily_partitions.time_window_for_partition_key(start_key).start
-        end = daily_partitions.time_window_for_partition_key(end_key).end
-    except Exception:  # noqa: BLE001 - a tag that is no daily partition key: no window
-        return None
-    return {"window_start": start.date().isoformat(), "window_end": end.date().isoformat()}
+    """`dbt build` of the selected nodes in the data directory's one dbt target folder."""
+    target = warehouse.settings.dbt_target_dir
+    args = dbt_build_args(warehouse, config)
+    yield from dbt.cli(args, context=context, target_path=target).stream()
 
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    select=STAGING_SELECT,
-    exclude=STAGING_EXCLUDE,
-    name="dbt_staging",
-    dagster_dbt_translator=translator,
-    pool=WAREHOUSE_WRITER_POOL,
-)
-def dbt_staging(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    warehouse: WarehouseResource,
-    config: DbtBuildConfig,
-):
-    """Staging models (views and small tables) and seeds, with their tests; unpartitioned."""
-    yield from _dbt_build(context, dbt, warehouse, config)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=FACTS_SELECT,
-    name="dbt_incremental_facts",
+    select=STAGING_AND_FACTS_SELECT,
+    name="dbt_staging_and_facts",
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=translator,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def dbt_incremental_facts(
+def dbt_staging_and_facts(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ):
-    """The incremental facts: rebuild the run's days (and newly landed ones), with their tests.
+    """Staging views, seeds and the incremental facts for the run's days, with their tests.
 
-    One daily partition per UTC day; a backfill of a range is one run (single-run backfill policy),
-    whose window is the whole range.
+    One daily partition per UTC day; a backfill of a range is one run (single-run backfill policy)
+    whose window is the whole range. The facts rebuild the window (widened by the lookback) and
+    every day that received newly landed rows.
     """
-    window = run_window(context)
-    if window:
-        context.log.info(f"dbt window: {window['window_start']} to {window['window_end']} (excl.)")
-    else:
-        context.log.info("no partition: dbt processes newly landed rows only")
-    yield from _dbt_build(context, dbt, warehouse, config)
+    window = run_window_of(context)
+    context.log.info(
+        f"run window: {window.describe()}"
+        if window
+        else "no partition: the facts rebuild newly landed days only"
+    )
+    with warehouse.writer_lock(context):
+        with warehouse.connect() as con:
+            write_run_window(con, context.run.run_id, window)
+        try:
+            yield from _dbt_build(context, dbt, warehouse, config)
+        finally:
+            with warehouse.connect() as con:
+                clear_run_window(con)
 
 
 @dbt_assets(
@@ -209,17 +161,13 @@ def dbt_models(
     warehouse: WarehouseResource,
     config: DbtBuildConfig,
 ):
-    """Intermediate models and report marts (rebuilt from the facts), with their tests."""
-    yield from _dbt_build(context, dbt, warehouse, config)
+    """Intermediate models and report marts (built from the facts), with their tests."""
+    with warehouse.writer_lock(context):
+        yield from _dbt_build(context, dbt, warehouse, config)
 
 
-# The definitions that hold at least one dbt node (before the facts exist, that one is empty).
-DBT_ASSETS: list[dg.AssetsDefinition] = [
-    assets_def for assets_def in (dbt_staging, dbt_incremental_facts, dbt_models) if assets_def.keys
-]
+DBT_ASSETS: list[dg.AssetsDefinition] = [dbt_staging_and_facts, dbt_models]
 DBT_STEP_NAMES = [assets_def.node_def.name for assets_def in DBT_ASSETS]
-# Whether the job is partitioned: only through the facts (no incremental model, no partitions).
-HAS_PARTITIONED_FACTS = bool(dbt_incremental_facts.keys)
 DBT_ASSET_KEYS = [key for assets_def in DBT_ASSETS for key in assets_def.keys]
 
 

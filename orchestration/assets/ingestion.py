@@ -50,7 +50,7 @@ def raw_key(table: str) -> dg.AssetKey:
     + [
         dg.AssetSpec(
             AUDIT_KEYS[0],
-            group_name="raw",
+            group_name="audit",
             kinds={"duckdb"},
             description="Every landed file with its accounting: rows read = loaded + replayed + "
             "quarantined.",
@@ -58,7 +58,7 @@ def raw_key(table: str) -> dg.AssetKey:
         ),
         dg.AssetSpec(
             AUDIT_KEYS[1],
-            group_name="raw",
+            group_name="audit",
             kinds={"duckdb"},
             description="Rows and files that could not be loaded, with file, row and reason.",
             skippable=True,

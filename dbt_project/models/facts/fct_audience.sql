@@ -4,15 +4,7 @@
 -- of a mailing: those with newly loaded rows, and, for a windowed run, those of mailings sent
 -- in the window (macros/incremental.sql).
 -- depends_on: {{ ref('stg_marketing__mailings') }} (lookback_days: the longest attribution window)
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=fact_strategy(),
-        unique_key='mailing_id',
-        partition_by='mailing_id',
-        on_schema_change='fail',
-    )
-}}
+{{ config(unique_key='mailing_id', partition_by='mailing_id') }}
 
 with
 

@@ -2,15 +2,6 @@
 -- one dispatch, whatever the platform re-exported: the latest loaded record wins. Incremental by
 -- partition_date, the UTC date of dispatched_at (macros/incremental.sql).
 -- depends_on: {{ ref('stg_marketing__mailings') }} (lookback_days: the longest attribution window)
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=fact_strategy(),
-        unique_key='partition_date',
-        partition_by='partition_date',
-        on_schema_change='fail',
-    )
-}}
 
 with
 

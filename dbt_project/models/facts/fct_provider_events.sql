@@ -8,15 +8,6 @@
 -- event_type: accepted (SendGrid processed, Twilio sent, push sent), pending, delivered, opened,
 -- clicked, soft_bounced, hard_bounced, failed, unsubscribed, spam_complaint, resubscribed.
 -- depends_on: {{ ref('stg_marketing__mailings') }} (lookback_days: the longest attribution window)
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=fact_strategy(),
-        unique_key='partition_date',
-        partition_by='partition_date',
-        on_schema_change='fail',
-    )
-}}
 
 {%- set sources = [
     ref('stg_sendgrid__events'), ref('stg_twilio__messages'), ref('stg_twilio__clicks'),

@@ -3,15 +3,6 @@
 -- Incremental by the purchase's partition_date (macros/incremental.sql); a receipt line
 -- re-export replaces the earlier one, an order's lines are those of its latest snapshot.
 -- depends_on: {{ ref('stg_marketing__mailings') }} (lookback_days: the longest attribution window)
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=fact_strategy(),
-        unique_key='partition_date',
-        partition_by='partition_date',
-        on_schema_change='fail',
-    )
-}}
 
 {%- set sources = [
     ref('stg_pos__receipts'), ref('stg_pos__receipt_lines'), ref('stg_shop__orders'),

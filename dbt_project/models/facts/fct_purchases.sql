@@ -5,15 +5,6 @@
 -- by partition_date, the UTC date of that time (macros/incremental.sql). A receipt re-export
 -- replaces the earlier one (the latest loaded wins).
 -- depends_on: {{ ref('stg_marketing__mailings') }} (lookback_days: the longest attribution window)
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy=fact_strategy(),
-        unique_key='partition_date',
-        partition_by='partition_date',
-        on_schema_change='fail',
-    )
-}}
 
 {%- set sources = [
     ref('stg_pos__receipts'), ref('stg_pos__receipt_lines'), ref('stg_shop__orders'),
