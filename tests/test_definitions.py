@@ -115,7 +115,7 @@ def test_dbt_definitions_split_by_folder_into_two_steps():
     )
     from orchestration.partitions import daily_partitions
 
-    assert DBT_ASSETS == [dbt_staging_and_facts, dbt_models]
+    assert [dbt_staging_and_facts, dbt_models] == DBT_ASSETS
     manifest = json.loads(Path(dbt_project.manifest_path).read_text())
     nodes = _dbt_nodes_by_asset_key()
     upstream_folders = ("models/staging/", "models/facts/")
