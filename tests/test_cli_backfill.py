@@ -141,19 +141,12 @@ def test_backfill_is_one_run_whose_facts_step_gets_the_whole_window(locked_then_
         assert run.tags[ASSET_PARTITION_RANGE_START_TAG] == BACKFILL[0]
         assert run.tags[ASSET_PARTITION_RANGE_END_TAG] == BACKFILL[1]
         messages = [(entry.step_key, entry.user_message) for entry in instance.all_logs(run.run_id)]
-        window = '"window_start": "2026-10-10", "window_end": "2026-10-13"'
-        facts_commands = [
-            m for step, m in messages if step == "dbt_incremental_facts" and m.startswith(RUNNING)
-        ]
-        assert facts_commands and all(window in m for m in facts_commands), facts_commands
-        # the unpartitioned dbt steps get the same vars (one dbt parse per run)
-        other_commands = [
-            m
-            for step, m in messages
-            if step in ("dbt_staging", "dbt_models") and m.startswith(RUNNING)
-        ]
-        assert len(other_commands) == 2
-        assert all(window in m for m in other_commands), other_commands
+        # the facts' step gets the whole range as its window (in audit.run_window, not in vars)
+        assert ("dbt_staging_and_facts", "run window: 2026-10-10 to 2026-10-13 (excl.)") in messages
+        commands = [(step, m) for step, m in messages if m.startswith(RUNNING)]
+        assert [step for step, _ in commands] == ["dbt_staging_and_facts", "dbt_models"]
+        # the same vars in both dbt processes, and in every run: dbt never re-parses for a window
+        assert all("window_start" not in m and "window_end" not in m for _, m in commands)
         # the facts were materialized for every day of the range, in that one run
         materialized = instance.get_records_for_run(
             run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
