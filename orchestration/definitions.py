@@ -12,7 +12,7 @@ from orchestration.assets.ingestion import ingest_landing_zone_asset
 from orchestration.assets.publish import published_reports
 from orchestration.dbt_project import dbt_executable, dbt_project
 from orchestration.jobs import campaign_warehouse_job
-from orchestration.resources import WarehouseDbtCliResource, WarehouseResource
+from orchestration.resources import Warehouse, WarehouseDbtCliResource
 from orchestration.schedules import nightly_campaign_warehouse
 from orchestration.sensors import new_landed_files
 from orchestration.settings import Settings
@@ -21,8 +21,6 @@ settings = Settings.from_env()
 # dbt's profile reads the warehouse path from the environment (dbt runs as a subprocess).
 os.environ.setdefault("CW_WAREHOUSE_PATH", str(settings.warehouse_path))
 
-warehouse = WarehouseResource.from_settings(settings)
-
 defs = dg.Definitions(
     assets=[ingest_landing_zone_asset, *DBT_ASSETS, published_reports],
     asset_checks=GREAT_EXPECTATIONS_CHECKS,
@@ -30,7 +28,7 @@ defs = dg.Definitions(
     schedules=[nightly_campaign_warehouse],
     sensors=[new_landed_files],
     resources={
-        "warehouse": warehouse,
+        "warehouse": Warehouse(settings),
         "dbt": WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable),
     },
 )

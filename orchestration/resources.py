@@ -1,11 +1,9 @@
-"""Dagster resources: the warehouse (paths and installation settings) as one resource."""
+"""Dagster resources: the warehouse (paths and installation settings), and dbt's CLI."""
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cached_property
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -19,58 +17,16 @@ from orchestration.warehouse_lock import connect_warehouse, warehouse_writer_loc
 WAREHOUSE_WRITER_POOL = "duckdb_warehouse_writer"
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """Where the pipeline reads and writes, and the installation settings the steps need."""
+class Warehouse:
+    """Where the pipeline reads and writes, and the installation settings the steps need.
 
-    landing_dir: str
-    data_dir: str
-    reporting_timezone: str = "Europe/Moscow"
-    currency: str = "RUB"
-    default_attribution_days: int = 7
-    hard_bounce_threshold: int = 3
-    lookback_days: int | None = None
-    provider_delay_days: int = 3
-    # Secret: in Definitions it is bound to dg.EnvVar("CW_PII_HASH_KEY") when that is set.
-    pii_hash_key: str
-    # The PostgreSQL publication (secret: bound to dg.EnvVar("CW_PUBLISH_POSTGRES_URL")).
-    publish_postgres_url: str | None = None
-    publish_postgres_readers: list[str] = []
+    Holds the one `Settings` that orchestration/definitions.py reads from the environment, rather
+    than restating its fields as Dagster config: the settings are env vars (README
+    "Configuration"), and the PII hash key stays out of run config and the UI.
+    """
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WarehouseResource:
-        # Keep a real key out of run config and the UI: resolve it from the environment at run time.
-        key = dg.EnvVar("CW_PII_HASH_KEY") if os.environ.get("CW_PII_HASH_KEY") else None
-        return cls(
-            landing_dir=str(settings.landing_dir),
-            data_dir=str(settings.data_dir),
-            reporting_timezone=settings.reporting_timezone,
-            currency=settings.currency,
-            default_attribution_days=settings.default_attribution_days,
-            hard_bounce_threshold=settings.hard_bounce_threshold,
-            lookback_days=settings.lookback_days,
-            provider_delay_days=settings.provider_delay_days,
-            pii_hash_key=key or settings.pii_hash_key,
-            publish_postgres_url=dg.EnvVar("CW_PUBLISH_POSTGRES_URL")
-            if settings.publish_postgres_url and os.environ.get("CW_PUBLISH_POSTGRES_URL")
-            else settings.publish_postgres_url,
-            publish_postgres_readers=list(settings.publish_postgres_readers),
-        )
-
-    @property
-    def settings(self) -> Settings:
-        return Settings(
-            landing_dir=Path(self.landing_dir),
-            data_dir=Path(self.data_dir),
-            reporting_timezone=self.reporting_timezone,
-            currency=self.currency,
-            default_attribution_days=self.default_attribution_days,
-            hard_bounce_threshold=self.hard_bounce_threshold,
-            pii_hash_key=self.pii_hash_key,
-            lookback_days=self.lookback_days,
-            provider_delay_days=self.provider_delay_days,
-            publish_postgres_url=self.publish_postgres_url or None,
-            publish_postgres_readers=tuple(self.publish_postgres_readers),
-        )
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def dbt_vars_arg(self) -> str:
         """The `--vars` JSON: the installation settings (never per-run values: see run_window)."""
@@ -90,6 +46,10 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.settings.warehouse_path
         path.parent.mkdir(parents=True, exist_ok=True)
         return connect_warehouse(path, read_only=read_only)
+
+
+# How a step or sensor asks for the `warehouse` resource (a plain object, see Warehouse).
+WarehouseResource = dg.ResourceParam[Warehouse]
 
 
 class WarehouseDbtCliResource(DbtCliResource):

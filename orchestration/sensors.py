@@ -72,7 +72,7 @@ def new_files(seen: dict[str, list[int]], current: dict[str, list[int]]) -> list
     description="One run of campaign_warehouse for yesterday (UTC) when new files land.",
 )
 def new_landed_files(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    landing_dir = Path(warehouse.landing_dir)
+    landing_dir = warehouse.settings.landing_dir
     seen = parse_cursor(context.cursor)
     current = landed_file_states(landing_dir)
     fresh = new_files(seen, current)

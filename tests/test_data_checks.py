@@ -238,8 +238,9 @@ def test_a_requested_check_on_a_missing_table_fails(good_warehouse):
 
 def _run_dagster_checks(warehouse_path: Path, monkeypatch):
     from orchestration.assets.checks import build_data_quality_checks
-    from orchestration.resources import WarehouseResource
+    from orchestration.resources import Warehouse
     from orchestration.run_checks import check_outcomes
+    from orchestration.settings import Settings
 
     monkeypatch.delenv("CW_WAREHOUSE_PATH", raising=False)
     keys = [
@@ -260,10 +261,12 @@ def _run_dagster_checks(warehouse_path: Path, monkeypatch):
         asset_checks=[checks],
         jobs=[dg.define_asset_job("gx_checks", selection=dg.AssetSelection.all_asset_checks())],
         resources={
-            "warehouse": WarehouseResource(
-                landing_dir=str(warehouse_path.parent / "landing"),
-                data_dir=str(warehouse_path.parent),
-                pii_hash_key="test-key",
+            "warehouse": Warehouse(
+                Settings(
+                    landing_dir=warehouse_path.parent / "landing",
+                    data_dir=warehouse_path.parent,
+                    pii_hash_key="test-key",
+                )
             )
         },
     )

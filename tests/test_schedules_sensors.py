@@ -11,7 +11,8 @@ import dagster as dg
 import pytest
 
 from orchestration.jobs import WRITER_TAG_KEY
-from orchestration.resources import WarehouseResource
+from orchestration.resources import Warehouse
+from orchestration.settings import Settings
 
 
 def _defs():
@@ -71,8 +72,8 @@ def _land(landing: Path, rel: str, text: str = '{"a": 1}\n') -> Path:
 
 def _evaluate(landing: Path, instance, cursor: str | None):
     sensor = _defs().resolve_sensor_def("new_landed_files")
-    warehouse = WarehouseResource(
-        landing_dir=str(landing), data_dir=str(landing.parent / "data"), pii_hash_key="test"
+    warehouse = Warehouse(
+        Settings(landing_dir=landing, data_dir=landing.parent / "data", pii_hash_key="test")
     )
     with dg.build_sensor_context(
         instance=instance,
