@@ -27,6 +27,8 @@ import dagster as dg
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus, RunsFilter
 
+from orchestration.settings import DBT_RUN_ID_VARIABLE
+
 log = logging.getLogger(__name__)
 
 # Tags the CLI puts on its runs: the process executing the run, and where.
@@ -102,8 +104,8 @@ def run_process_gone(instance: dg.DagsterInstance, run: DagsterRun) -> bool | No
 
 
 def dbt_processes() -> dict[int, str]:
-    """Live dbt subprocesses of Dagster runs (pid -> run id): their DBT_TARGET_PATH, set by
-    orchestration/assets/dbt.py, ends in `run-<run id>`."""
+    """Live dbt subprocesses of Dagster runs (pid -> run id): the run id is in their environment
+    (DBT_RUN_ID_VARIABLE, set by orchestration/assets/dbt.py)."""
     found = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -112,11 +114,10 @@ def dbt_processes() -> dict[int, str]:
             environ = (proc / "environ").read_bytes()
         except OSError:
             continue
+        prefix = f"{DBT_RUN_ID_VARIABLE}=".encode()
         for variable in environ.split(b"\0"):
-            if variable.startswith(b"DBT_TARGET_PATH="):
-                folder = os.fsdecode(variable).rpartition("/")[2]
-                if folder.startswith("run-"):
-                    found[int(proc.name)] = folder.removeprefix("run-")
+            if variable.startswith(prefix):
+                found[int(proc.name)] = os.fsdecode(variable.removeprefix(prefix))
                 break
     return found
 

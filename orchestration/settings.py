@@ -16,6 +16,10 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# Set in the environment of every dbt process a Dagster step starts (orchestration/assets/dbt.py),
+# so that recovery finds the dbt processes of a dead run (orchestration/recovery.py).
+DBT_RUN_ID_VARIABLE = "CW_DAGSTER_RUN_ID"
+
 # Only for the demo: a real installation must set CW_PII_HASH_KEY (hashes are keyed by it).
 DEMO_PII_HASH_KEY = "campaign-warehouse-demo-key-change-me"
 

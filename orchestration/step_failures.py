@@ -2,8 +2,9 @@
 
 dagster-dbt fails a step with "the dbt CLI process ... failed with exit code 1" and leaves the
 reason in the compute logs. dbt writes it to `run_results.json` (one result per node, with its
-status and message) in the run's target folder (`dbt_project/target/run-<run id>/`, see
-orchestration/assets/dbt.py), which is where we read it.
+status and message) in the data folder's dbt target (`<CW_DATA_DIR>/dbt/target/`, see
+orchestration/assets/dbt.py), which is where we read it right after the run: a failed dbt step
+stops the later ones, so the last dbt invocation there is the failed one.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ MAX_MESSAGE = 400
 
 
 def run_target_path(run_id: str) -> Path:
-    from orchestration.assets.dbt import dbt_project
+    """dbt's target folder of the data folder the run wrote (one for every run)."""
+    from orchestration.settings import Settings
 
-    # Relative to the dbt project, as dagster-dbt resolves the target path it passes to dbt.
-    return Path(dbt_project.project_dir) / dbt_project.target_path / f"run-{run_id}"
+    return Settings.from_env().dbt_target_dir
 
 
 def dbt_errors(run_id: str) -> list[str]:

@@ -18,7 +18,9 @@ The manifest Dagster loads is prepared at build time (`make prepare`, i.e. `dbt 
 import, except under `dagster dev` where `prepare_if_dev` keeps it fresh while models are edited.
 """
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -35,6 +37,7 @@ from orchestration.dbt_project import dbt_project
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from orchestration.run_window import clear_run_window, run_window_of, write_run_window
+from orchestration.settings import DBT_RUN_ID_VARIABLE
 
 dbt_project.prepare_if_dev()
 
@@ -105,7 +108,26 @@ def _dbt_build(
     """`dbt build` of the selected nodes in the data directory's one dbt target folder."""
     target = warehouse.settings.dbt_target_dir
     args = dbt_build_args(warehouse, config)
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    with run_id_in_environment(context.run.run_id):
+        yield from dbt.cli(args, context=context, target_path=target).stream()
+
+
+@contextlib.contextmanager
+def run_id_in_environment(run_id: str) -> Iterator[None]:
+    """The run id in the environment the dbt process inherits (dagster-dbt copies os.environ).
+
+    The target folder no longer names the run, so this is how recovery tells a dead run's dbt
+    processes (orchestration/recovery.py). Steps that start dbt hold the writer pool: one at a time.
+    """
+    previous = os.environ.get(DBT_RUN_ID_VARIABLE)
+    os.environ[DBT_RUN_ID_VARIABLE] = run_id
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(DBT_RUN_ID_VARIABLE, None)
+        else:
+            os.environ[DBT_RUN_ID_VARIABLE] = previous
 
 
 @dbt_assets(

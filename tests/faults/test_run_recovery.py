@@ -106,7 +106,7 @@ def test_sigkill_during_ingestion_leaves_the_publication(pipeline, generated_lan
 
 def test_sigterm_stops_a_run_within_seconds_and_releases_the_lock(pipeline, state):
     process = pipeline.start()
-    run_id = pipeline.wait_for_step(process, "dbt_staging", timeout=RERUN_TIMEOUT_SECONDS)
+    run_id = pipeline.wait_for_step(process, "dbt_staging_and_facts", timeout=RERUN_TIMEOUT_SECONDS)
     deadline = time.monotonic() + 120
     while not processes_of_run(run_id) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -132,7 +132,7 @@ def test_sigterm_stops_a_run_within_seconds_and_releases_the_lock(pipeline, stat
 
 def test_sigkill_during_dbt_leaves_the_publication(pipeline, state):
     process = pipeline.start()
-    run_id = pipeline.wait_for_step(process, "dbt_incremental_facts")
+    run_id = pipeline.wait_for_step(process, "dbt_models")
     deadline = time.monotonic() + 120
     while not processes_of_run(run_id) and time.monotonic() < deadline:
         time.sleep(0.05)
