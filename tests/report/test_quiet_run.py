@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-STEPS = ("ingest", "staging", "facts", "checks", "marts", "publish")
+STEPS = ("ingest", "facts", "checks", "marts", "publish")
 
 
 def test_quiet_output_is_one_line_per_step_and_a_short_summary(small_run):
