@@ -14,7 +14,17 @@ from pathlib import Path
 
 import duckdb
 
-from . import discovery, hashing, loader, masking, registry, schema, timestamps, validation
+from . import (
+    discovery,
+    hashing,
+    loader,
+    masking,
+    registry,
+    schema,
+    timestamps,
+    trimming,
+    validation,
+)
 from .feeds import FEEDS
 from .report import SKIPPED_KNOWN, FileReport, IngestReport
 
@@ -62,6 +72,7 @@ def prepare_connection(con: duckdb.DuckDBPyConnection, settings: IngestSettings)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")  # long batch statements: no bar on stderr
+    trimming.install(con)  # first: the other macros use it
     masking.install(con)
     hashing.install(con, settings.pii_hash_key)
     timestamps.install(con)

@@ -250,12 +250,19 @@ def _json_layout(landed: LandedFile) -> str:
     return "array" if start.startswith(b"[") else "lines"
 
 
+def _object_like(text: str, then: str) -> str:
+    """``then`` when the record text starts with '{' (after spaces), else NULL. A CASE, not an
+    OR: CASE evaluates ``ltrim`` (which copies the whole record) only for the rare record that
+    does not start with '{' right away; OR would evaluate it for every record."""
+    return (
+        f"CASE WHEN starts_with({text}, '{{') THEN {then} "
+        f"WHEN starts_with(ltrim({text}), '{{') THEN {then} END"
+    )
+
+
 def _keys_sql(text: str) -> str:
     """The record's top-level keys; NULL when it is not a parseable JSON object."""
-    return (
-        f"CASE WHEN starts_with({text}, '{{') OR starts_with(ltrim({text}), '{{') "
-        f"THEN try(json_keys({text})) END"
-    )
+    return _object_like(text, f"try(json_keys({text}))")
 
 
 def _read_json_lines(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: Group) -> None:
@@ -305,10 +312,14 @@ def _read_json_document(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: G
 
 def _json_stage(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: Group) -> None:
     """Probe the keys of every file of the group, then define the group's stage SELECT."""
+    # Grouped by key list first (records of a file nearly all have the same keys), then by file.
     probe = con.execute(
-        f"""SELECT {FILENAME}, count(k), list_distinct(flatten(list(DISTINCT k))),
-                   count(*) FILTER (WHERE _raw IS NOT NULL AND trim(_raw) <> '')
-            FROM (SELECT {FILENAME}, _raw, {_keys_sql("_raw")} AS k FROM {group.src})
+        f"""SELECT {FILENAME}, coalesce(sum(_n) FILTER (WHERE k IS NOT NULL), 0),
+                   list_distinct(flatten(list(k))), coalesce(sum(_texts), 0)
+            FROM (SELECT {FILENAME}, k, count(*) AS _n,
+                         count(*) FILTER (WHERE cw_present(_raw)) AS _texts
+                  FROM (SELECT {FILENAME}, _raw, {_keys_sql("_raw")} AS k FROM {group.src})
+                  GROUP BY ALL)
             GROUP BY ALL"""
     ).fetchall()
     found = {name: (objects, sorted(keys or []), texts) for name, objects, keys, texts in probe}
@@ -342,6 +353,7 @@ def _json_stage(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: Group) ->
     fields_sql = ",\n".join(
         f"_s.{ident(f.name)}::VARCHAR AS {stage_field(i)}" for i, f in enumerate(spec.fields)
     )
+    parse = _object_like("_raw", f"try(from_json(_raw, {lit(json.dumps(struct))}))")
     starts = _file_starts(con, group)
     # The file is parsed once, by the statement that builds the typed table (a view).
     # Blank lines are no records (filtered on the raw text: cheap, no JSON involved).
@@ -354,10 +366,9 @@ def _json_stage(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: Group) ->
                CASE WHEN _s IS NOT NULL THEN {_extra_sql(extra_items)} END AS _extra,
                {fields_sql}
         FROM (SELECT rowid AS _rid, {FILENAME}, _raw,
-                     CASE WHEN starts_with(_raw, '{{') OR starts_with(ltrim(_raw), '{{')
-                          THEN try(from_json(_raw, {lit(json.dumps(struct))})) END AS _s
+                     {parse} AS _s
               FROM {group.src}
-              WHERE starts_with(_raw, '{{') OR trim(_raw) <> '') s
+              WHERE cw_present(_raw)) s
         JOIN {starts} st USING ({FILENAME})"""
     group.raw_text_sql = "src._raw"
 

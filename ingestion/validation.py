@@ -67,7 +67,6 @@ MACROS = [
     """CREATE OR REPLACE TEMP MACRO cw_q_clear(v) AS
         '''' || CASE WHEN length(v) > 80 THEN left(v, 80) || '...' ELSE v END || ''''""",
     "CREATE OR REPLACE TEMP MACRO cw_q(v) AS cw_q_clear(cw_mask(v))",
-    "CREATE OR REPLACE TEMP MACRO cw_present(v) AS (v IS NOT NULL AND trim(v) <> '')",
 ]
 
 
@@ -104,22 +103,22 @@ class TypedLayout:
 def typed_expr(f: Field, v: str) -> str:
     """SQL for the typed value of field ``f`` whose text is the expression ``v``."""
     if f.kind == STR:
-        return f"nullif(trim({v}), '')"
+        return f"nullif(cw_trim({v}), '')"
     if f.kind == TEXT:
-        return f"cw_mask(CASE WHEN trim({v}) <> '' THEN {v} END)"
+        return f"cw_mask(CASE WHEN cw_present({v}) THEN {v} END)"
     if f.kind == TS:
         return f"cw_ts({v})"
     if f.kind in _DECIMALS:
-        return f"try_cast(nullif(trim({v}), '') AS {_DECIMALS[f.kind]})"
+        return f"try_cast(nullif(cw_trim({v}), '') AS {_DECIMALS[f.kind]})"
     if f.kind == INT:
         return (
-            f"CASE WHEN regexp_full_match(trim({v}), '[+-]?[0-9]+(\\.0*)?') "
-            f"THEN try_cast(trim({v}) AS BIGINT) END"
+            f"CASE WHEN regexp_full_match(cw_trim({v}), '[+-]?[0-9]+(\\.0*)?') "
+            f"THEN try_cast(cw_trim({v}) AS BIGINT) END"
         )
     if f.kind == BOOL:
-        return f"try_cast(nullif(lower(trim({v})), '') AS BOOLEAN)"
+        return f"try_cast(nullif(lower(cw_trim({v})), '') AS BOOLEAN)"
     if f.kind == JSON:
-        return f"nullif(trim({v}), '')"
+        return f"nullif(cw_trim({v}), '')"
     if f.kind in PII_KINDS:
         return f"{_HASH_MACRO[f.kind]}({v})"
     raise ValueError(f"unknown field kind {f.kind!r}")
@@ -164,13 +163,15 @@ def reason_exprs(f: Field, v: str, t: str, currency: str | None = None) -> list[
 
 
 def _timestamp_reason(name: str, v: str, t: str) -> str:
-    """Unparseable (Unix milliseconds named as such), or outside the plausible range."""
+    """Unparseable (Unix milliseconds named as such), or outside the plausible range. Nested so
+    that a parsed value (nearly all) costs two comparisons, never a look at its text."""
     return f"""CASE
-        WHEN cw_present({v}) AND {t} IS NULL AND regexp_matches({v}, {lit(UNIX_MILLIS)})
-            THEN 'unparseable timestamp ' || cw_q_clear(trim({v})) || ' (field {name}): '
-                 || 'Unix milliseconds are not accepted, only Unix seconds'
-        WHEN cw_present({v}) AND {t} IS NULL
-            THEN 'unparseable timestamp ' || cw_q({v}) || ' (field {name})'
+        WHEN {t} IS NULL THEN CASE
+            WHEN NOT cw_present({v}) THEN NULL
+            WHEN regexp_matches({v}, {lit(UNIX_MILLIS)})
+                THEN 'unparseable timestamp ' || cw_q_clear(trim({v})) || ' (field {name}): '
+                     || 'Unix milliseconds are not accepted, only Unix seconds'
+            ELSE 'unparseable timestamp ' || cw_q({v}) || ' (field {name})' END
         WHEN {t} < TIMESTAMP '{EARLIEST_TIMESTAMP}'
             THEN 'implausible timestamp ' || cw_q({v})
                  || ' (field {name}): before {EARLIEST_TIMESTAMP}'
@@ -184,15 +185,15 @@ def _decimal_reason(f: Field, v: str, t: str) -> str:
     """Non-numeric; implausible (outside ±10^12, which includes what overflows the column type);
     or more decimals than the column keeps (never rounded silently: 1234.567 is no amount)."""
     name, scale = f.name, _SCALE[f.kind]
-    number = f"try_cast(trim({v}) AS DOUBLE)"
-    shown = f"CASE WHEN regexp_matches({v}, {lit(PLAIN_NUMBER)}) THEN cw_q_clear(trim({v})) END"
+    number = f"try_cast(cw_trim({v}) AS DOUBLE)"
+    shown = f"CASE WHEN regexp_matches({v}, {lit(PLAIN_NUMBER)}) THEN cw_q_clear(cw_trim({v})) END"
     return f"""CASE
         WHEN NOT cw_present({v}) THEN NULL
         WHEN isfinite({number}) AND abs({number}) > {AMOUNT_LIMIT}
             THEN 'implausible {name} ' || coalesce({shown}, cw_q({v}))
                  || ': outside {AMOUNT_LIMIT_TEXT}'
         WHEN {t} IS NULL THEN 'non-numeric {name} ' || cw_q({v})
-        WHEN try_cast(trim({v}) AS DECIMAL(38,18)) IS DISTINCT FROM {t}
+        WHEN try_cast(cw_trim({v}) AS DECIMAL(38,18)) IS DISTINCT FROM {t}
             THEN '{name} ' || coalesce({shown}, cw_q({v})) || ' has more than {scale} decimals'
         END"""
 

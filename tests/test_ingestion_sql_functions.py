@@ -10,7 +10,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from ingestion import IngestSettings, hashing, masking
+from ingestion import IngestSettings, hashing, masking, timestamps
 from ingestion.pipeline import prepare_connection
 
 KEYS = ["k", "unit-test-pii-key", "ключ-🔑", "x" * 64, "y" * 100]
@@ -180,3 +180,70 @@ def test_timestamps_do_not_depend_on_the_session_zone(con_for):
     con.execute("SET TimeZone = 'Asia/Vladivostok'")
     assert _sql(con, "cw_ts(?)", "2026-11-02T06:15:00") == datetime(2026, 11, 2, 6, 15)
     assert _sql(con, "cw_ts(?)", "2026-11-02T09:15:00+03:00") == datetime(2026, 11, 2, 6, 15)
+
+
+def test_cw_trim_and_cw_present_equal_trim_for_every_code_point(con_for):
+    """cw_trim/cw_present skip DuckDB's trim when the ends hold no space separator: every Unicode
+    code point, alone, at either end, at both ends, must give what trim gives."""
+    con = con_for("k")
+    con.execute(
+        """CREATE TEMP TABLE v AS
+        SELECT unnest([c, c || 'x', 'x' || c, c || 'x' || c, c || c, ' ' || c, c || ' ']) AS v
+        FROM (SELECT chr(range::INTEGER) AS c FROM range(1, 1114112)
+              WHERE range < 55296 OR range > 57343)
+        UNION ALL SELECT unnest([NULL, '', ' ', 'x', ' x ', '   '])"""
+    )
+    mismatches = con.execute(
+        """SELECT count(*) FILTER (WHERE cw_trim(v) IS DISTINCT FROM trim(v)),
+                  count(*) FILTER (WHERE cw_present(v) <> (v IS NOT NULL AND trim(v) <> '')),
+                  count(*) FILTER (WHERE trim(v) <> v)
+           FROM v"""
+    ).fetchone()
+    assert mismatches[:2] == (0, 0)
+    assert mismatches[2] > 50  # the space separators were among the values
+
+
+def test_timestamp_fast_paths_equal_the_general_parser(con_for):
+    """cw_ts parses the providers' usual shapes without the general parser (timestamps.py): on
+    valid and invalid values of those shapes and near them, the result is the general one."""
+    con = con_for("k")
+    con.execute(
+        """CREATE TEMP TABLE t AS
+        SELECT TIMESTAMP '1999-12-31 23:59:59'
+               + to_microseconds((i * 7919 * 1000003) % 1e15::BIGINT) AS ts, i
+        FROM range(20000) r(i)"""
+    )
+    shapes = [
+        "strftime(ts, '%Y-%m-%dT%H:%M:%S') || '+03:00'",
+        "strftime(ts, '%Y-%m-%d %H:%M:%S.%f') || '-0530'",
+        "strftime(ts, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'",
+        "strftime(ts, '%Y-%m-%dT%H:%M:%S')",
+        "strftime(ts, '%Y-%m-%d %H:%M:%S.%f')",
+        "strftime(ts, '%a, %d %b %Y %H:%M:%S') || ' +0000'",
+        "strftime(ts, '%a, %d %b %Y %H:%M:%S') || ' -0700'",
+        "strftime(ts, '%a, %d %b %Y %H:%M:%S') || ' GMT'",
+        "strftime(ts, '%d %b %Y %H:%M:%S') || ' +0100'",
+        "epoch(ts)::BIGINT::VARCHAR",
+        "epoch(ts)::VARCHAR",
+        # impossible dates and times in good shapes, other weekdays, spaces around
+        "replace(strftime(ts, '%Y-%m-%dT%H:%M:%S'), '-0', '-3') || 'Z'",
+        "replace(strftime(ts, '%Y-%m-%d %H:%M:%S'), ':', ':7')",
+        "replace(strftime(ts, '%a, %d %b %Y %H:%M:%S +0000'), ', ', ', 3')",
+        "replace(strftime(ts, '%a, %d %b %Y %H:%M:%S +0000'), 'Mon', 'Xyz')",
+        "' ' || strftime(ts, '%Y-%m-%dT%H:%M:%SZ') || ' '",
+        "lpad(i::VARCHAR, 9, '0')",
+        "lpad(i::VARCHAR, 10, '9')",
+    ]
+    values = " UNION ALL ".join(f"SELECT {s} AS v FROM t" for s in shapes)
+    con.execute(f"CREATE TEMP TABLE v AS {values}")
+    differ, parsed, total = con.execute(
+        """SELECT count(*) FILTER (WHERE cw_ts(v) IS DISTINCT FROM cw_ts_general(v)),
+                  count(cw_ts(v)), count(*) FROM v"""
+    ).fetchone()
+    assert differ == 0
+    assert total > parsed > total / 2  # both parseable and unparseable values were tried
+    fast = con.execute(
+        "SELECT count(*) FROM v WHERE "
+        + " OR ".join(f"regexp_full_match(v, '{p}')" for p in timestamps.FAST_SHAPES.values())
+    ).fetchone()[0]
+    assert fast > total / 2  # the fast paths were taken
