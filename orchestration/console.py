@@ -41,6 +41,19 @@ def step_label(step: str) -> str:
     return "checks" if "check" in step else step[: LABEL_WIDTH - 1]
 
 
+# The terminal's stderr while `capture_logs` routes fds 1 and 2 into the log file: operator
+# notices (a dead run recovered, a run stopped by a signal) must reach the person, not only the log.
+_terminal_err: TextIO | None = None
+
+
+def notice(text: str) -> None:
+    """A line the operator must see, on the terminal and in the log, even during a capture."""
+    print(text, file=sys.stderr, flush=True)  # the log while capturing, else the terminal
+    if _terminal_err is not None:
+        _terminal_err.write(text + "\n")
+        _terminal_err.flush()
+
+
 def log_file_path(data_dir: Path, command: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return data_dir / "logs" / f"{command}-{stamp}.log"
@@ -145,9 +158,12 @@ def capture_logs(log_path: Path, echo: bool) -> Iterator[tuple[TextIO, TextIO]]:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
+    global _terminal_err
+    _terminal_err = None if echo else terminal_err  # with echo the log copy reaches it already
     try:
         yield terminal, terminal_err
     finally:
+        _terminal_err = None
         root.removeHandler(handler)
         sys.stdout.flush()
         sys.stderr.flush()

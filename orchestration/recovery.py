@@ -18,7 +18,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import dagster as dg
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus, RunsFilter
 
+from orchestration.console import notice
 from orchestration.settings import DBT_RUN_ID_VARIABLE
 
 log = logging.getLogger(__name__)
@@ -238,20 +238,18 @@ def guarded_cli_run(instance: dg.DagsterInstance, run_id: str, lock_file: Path) 
 
     recovered = recover_dead_runs(instance)
     if recovered:
-        print(
+        notice(
             f"recovered {len(recovered)} dead run(s) ({', '.join(recovered)}): marked failed, "
-            "their warehouse writer slots freed",
-            file=sys.stderr,
+            "their warehouse writer slots freed"
         )
 
     def stop(signum: int) -> None:
         name = signal.Signals(signum).name
         with dg.DagsterInstance.get() as fresh:  # the main thread may be using `instance`
             fail_run(fresh, run_id, f"Run {run_id} stopped by {name}; nothing was published.")
-        print(
+        notice(
             f"campaign-warehouse: run {run_id} stopped by {name} and marked failed; nothing was "
-            "published (the previous publication is unchanged)",
-            file=sys.stderr,
+            "published (the previous publication is unchanged)"
         )
 
     stopper.cleanup, stopper.lock_file = stop, str(lock_file)

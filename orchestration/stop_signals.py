@@ -20,6 +20,8 @@ import sys
 import threading
 from collections.abc import Callable
 
+from orchestration.console import notice
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -34,15 +36,14 @@ class RunStopper:
     def stop(self, signum: int) -> None:
         with self._guard:  # a second signal while stopping waits for the first
             name = signal.Signals(signum).name
-            print(f"campaign-warehouse: {name} received: stopping the run", file=sys.stderr)
+            notice(f"campaign-warehouse: {name} received: stopping the run")
             if self.cleanup is not None:
                 try:
                     self.cleanup(signum)
                 except Exception as error:  # noqa: BLE001 - exit anyway; the next run recovers
-                    print(
+                    notice(
                         f"campaign-warehouse: cleanup after {name} incomplete ({error}); the next "
-                        "run will find this run's process gone and recover it",
-                        file=sys.stderr,
+                        "run will find this run's process gone and recover it"
                     )
             if self.lock_file:
                 with contextlib.suppress(OSError):
