@@ -36,6 +36,7 @@ class Publication:
 @dataclass
 class MailingReport:
     mailing_id: str
+    mailing_name: str | None
     campaign_id: str
     channel: str
     volume: Row
@@ -182,6 +183,7 @@ def _load_mailing(conn: duckdb.DuckDBPyConnection, volume: Row, tables: set[str]
     groups.sort(key=lambda g: (GROUP_ORDER.get(str(g["grp"]), 3), str(g["grp"])))
     return MailingReport(
         mailing_id=str(mid),
+        mailing_name=volume.get("mailing_name"),
         campaign_id=str(volume["campaign_id"]),
         channel=str(volume["channel"]),
         volume=volume,

@@ -37,6 +37,7 @@ class Section:
 @dataclass
 class MailingView:
     mailing_id: str
+    title: str  # the mailing's name, or its id when the export gave none
     channel: str
     subtitle: str
     sections: list[Section]
@@ -133,7 +134,11 @@ def mailing_view(m: MailingReport, currency: str) -> MailingView:
         _unsubscribes(m),
     ]
     subtitle = f"{m.channel}" + (f" · first day {f.when(m.first_day)}" if m.first_day else "")
-    return MailingView(m.mailing_id, m.channel, subtitle, [s for s in sections if s is not None])
+    subtitle = f"{m.mailing_id} · {subtitle}" if m.mailing_name else subtitle
+    title = m.mailing_name or f"Mailing {m.mailing_id}"
+    return MailingView(
+        m.mailing_id, title, m.channel, subtitle, [s for s in sections if s is not None]
+    )
 
 
 def _volume(m: MailingReport) -> Section:
