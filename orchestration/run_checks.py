@@ -55,13 +55,6 @@ def check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckOutco
     return outcomes
 
 
-def failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=10_000
-    ).records
-    return [record.event_log_entry.step_key or "?" for record in records]
-
-
 def decide_for_run(
     instance: dg.DagsterInstance, run_id: str, asset_graph: BaseAssetGraph
 ) -> GateDecision:
