@@ -57,6 +57,10 @@ class Field:
     # an id or code where the contract expects no personal data: a row whose value holds an
     # e-mail address or a phone number is quarantined (feeds.md, "Personal data")
     no_personal_data: bool = False
+    # an e-mail (or contact) field whose domain is kept beside its hash in this raw column
+    # (feeds.md, "Personal data": deliverability by mailbox provider); NULL for a phone number
+    domain_column: str | None = None
+    non_negative: bool = False  # a decimal that cannot be below zero (a price)
 
     @property
     def column(self) -> str:
@@ -92,6 +96,9 @@ class FeedSpec:
     replay_key: tuple[str, ...] | None = None  # raw columns; None = hash of the whole record
     currency_field: str | None = None  # checked against IngestSettings.currency
     child: ChildSpec | None = None
+    # (later, earlier) timestamp fields: a row whose `later` is before its `earlier` is
+    # quarantined (a holdout period that ends before it starts)
+    not_before: tuple[tuple[str, str], ...] = ()
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -195,7 +202,7 @@ _add(
                 ),
                 label="audience status",
             ),
-            _F("address", CONTACT),
+            _F("address", CONTACT, domain_column="email_domain"),
         ),
         CSV_EXT + PARQUET_EXT,
     )
@@ -225,7 +232,7 @@ _add(
         (
             _F("sg_event_id", required=True),
             _F("sg_message_id"),
-            _F("email", EMAIL),
+            _F("email", EMAIL, domain_column="email_domain"),
             _F("timestamp", TS, required=True),
             _F(
                 "event",
@@ -462,10 +469,56 @@ _add(
     )
 )
 
+_add(
+    FeedSpec(
+        "holdouts",
+        "holdouts",
+        (
+            _id("customer_id", required=True),
+            _F("holdout", required=True, enum=("global",), label="holdout"),
+            _F("valid_from", TS, required=True),
+            _F("valid_to", TS),  # empty: still held out
+        ),
+        CSV_EXT,
+        not_before=(("valid_to", "valid_from"),),
+    )
+)
+_add(
+    FeedSpec(
+        "message_prices",
+        "message_prices",
+        (
+            _F("channel", required=True, enum=CHANNELS),
+            _F("provider", required=True),
+            _F("unit", required=True, enum=("message", "segment"), label="price unit"),
+            # per unit, 6 decimals like Twilio's price: a price per SMS segment is a fraction
+            # of a kopeck often enough (DECISIONLOG "Message prices")
+            _F("price", PRICE, required=True, non_negative=True),
+            _F("currency", required=True),
+            _F("valid_from", TS, required=True),
+        ),
+        CSV_EXT,
+        currency_field="currency",
+    )
+)
+
 
 def raw_columns(spec: FeedSpec) -> list[tuple[str, str]]:
-    """(column, SQL type) of the feed's raw table, business columns only, in contract order."""
-    return [(f.column, f.sql_type) for f in spec.fields if f.name != _child_field(spec)]
+    """(column, SQL type) of the feed's raw table, business columns only, in contract order
+    (a kept e-mail domain right after its hash)."""
+    cols = []
+    for f in spec.fields:
+        if f.name != _child_field(spec):
+            cols.append((f.column, f.sql_type))
+        if f.domain_column:
+            cols.append((f.domain_column, "VARCHAR"))
+    return cols
+
+
+def derived_columns(spec: FeedSpec) -> frozenset[str]:
+    """Raw columns derived from another field (the e-mail domain): not part of the record, so
+    not of its replay hash either."""
+    return frozenset(f.domain_column for f in spec.fields if f.domain_column)
 
 
 def child_columns(spec: FeedSpec) -> list[tuple[str, str]]:

@@ -52,6 +52,15 @@ def normalize_phone(value: str | None) -> str | None:
     return "+" + digits
 
 
+def email_domain(value: str | None) -> str | None:
+    """The domain kept beside an e-mail's hash (reference of the SQL macro cw_email_domain)."""
+    normalized = normalize_email(value) if value is not None and "@" in value else None
+    if normalized is None:
+        return None
+    domain = normalized.rsplit("@", 1)[1]
+    return domain if domain and not re.search(r"\s", domain) else None
+
+
 def normalize_contact(value: str | None) -> str | None:
     if value is not None and "@" in value:
         return normalize_email(value)
@@ -94,6 +103,11 @@ def macros(key: str) -> list[str]:
                 lower(trim(v))) END""",
         """CREATE OR REPLACE TEMP MACRO cw_norm_contact(v) AS
             CASE WHEN contains(v, '@') THEN cw_norm_email(v) ELSE cw_norm_phone(v) END""",
+        # the domain kept beside an e-mail's hash: after the last '@' of the normalized address;
+        # NULL for a phone number, an empty domain or one with blanks in it (no domain at all)
+        """CREATE OR REPLACE TEMP MACRO cw_email_domain(v) AS
+            CASE WHEN contains(v, '@') THEN nullif(
+                regexp_extract(cw_norm_email(v), '@([^@\\s]*)$', 1), '') END""",
         "CREATE OR REPLACE TEMP MACRO cw_hash_email(v) AS cw_hmac(cw_norm_email(v))",
         "CREATE OR REPLACE TEMP MACRO cw_hash_phone(v) AS cw_hmac(cw_norm_phone(v))",
         "CREATE OR REPLACE TEMP MACRO cw_hash_contact(v) AS cw_hmac(cw_norm_contact(v))",
@@ -111,9 +125,15 @@ MACRO_OF_KIND = {EMAIL: "cw_hash_email", PHONE: "cw_hash_phone", CONTACT: "cw_ha
 
 
 def create_lookup(
-    con: duckdb.DuckDBPyConnection, kind: str, source: str, column: str, table: str
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    source: str,
+    column: str,
+    table: str,
+    with_domain: bool = False,
 ) -> None:
-    """``table(v, h)``: the keyed hash of every distinct non-null value of ``source.column``.
+    """``table(v, h)``: the keyed hash of every distinct non-null value of ``source.column``
+    (and ``d``, its e-mail domain, ``with_domain``).
 
     The same contacts come back row after row (an address per mailing, an e-mail per event): a
     batch has ~10x fewer distinct values than rows, and the HMAC (four SHA-256 blocks) is the
@@ -121,6 +141,6 @@ def create_lookup(
     """
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT v, {MACRO_OF_KIND[kind]}(v) AS h
+        SELECT v, {MACRO_OF_KIND[kind]}(v) AS h{", cw_email_domain(v) AS d" if with_domain else ""}
         FROM (SELECT DISTINCT {column} AS v FROM {source} WHERE {column} IS NOT NULL)"""
     )

@@ -80,3 +80,20 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for sql in ddl():
         con.execute(sql)
     registry.upgrade(con, INGESTED_FILES_DDL)
+    add_new_columns(con)
+
+
+def add_new_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A raw table created before a column was added to its feed (``email_domain``) gets it, as
+    NULL for the rows loaded before: inserts name their columns, so the order does not matter."""
+    existing = set(
+        con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND table_catalog = current_database()"
+        ).fetchall()
+    )
+    for spec in FEEDS.values():
+        for column, sql_type in raw_columns(spec):
+            if (spec.table, column) not in existing:
+                table, name = ident(spec.table), ident(column)
+                con.execute(f"ALTER TABLE raw.{table} ADD COLUMN {name} {sql_type}")

@@ -40,6 +40,7 @@ from .feeds import (
     TS,
     FeedSpec,
     Field,
+    derived_columns,
 )
 from .hashing import create_lookup
 from .readers import STAGE, stage_field
@@ -185,6 +186,12 @@ def _decimal_reason(f: Field, v: str, t: str) -> str:
     """Non-numeric; implausible (outside ±10^12, which includes what overflows the column type);
     or more decimals than the column keeps (never rounded silently: 1234.567 is no amount)."""
     name, scale = f.name, _SCALE[f.kind]
+    negative = (
+        f"WHEN {t} < 0 THEN 'negative {name} ' || cw_q_clear(cw_trim({v})) "
+        "|| ': cannot be below 0'\n        "
+        if f.non_negative
+        else ""
+    )
     number = f"try_cast(cw_trim({v}) AS DOUBLE)"
     shown = f"CASE WHEN regexp_matches({v}, {lit(PLAIN_NUMBER)}) THEN cw_q_clear(cw_trim({v})) END"
     return f"""CASE
@@ -195,7 +202,19 @@ def _decimal_reason(f: Field, v: str, t: str) -> str:
         WHEN {t} IS NULL THEN 'non-numeric {name} ' || cw_q({v})
         WHEN try_cast(cw_trim({v}) AS DECIMAL(38,18)) IS DISTINCT FROM {t}
             THEN '{name} ' || coalesce({shown}, cw_q({v})) || ' has more than {scale} decimals'
-        END"""
+        {negative}END"""
+
+
+def _not_before_reasons(spec: FeedSpec) -> list[str]:
+    """A timestamp before the one it cannot precede (a holdout's valid_to before valid_from)."""
+    out = []
+    for later, earlier in spec.not_before:
+        i, j = spec.field_names.index(later), spec.field_names.index(earlier)
+        out.append(
+            f"CASE WHEN t_{i} < t_{j} THEN '{later} ' || cw_q({stage_field(i)}) "
+            f"|| ' is before {earlier} ' || cw_q({stage_field(j)}) END"
+        )
+    return out
 
 
 def _combine(reasons: list[str]) -> str:
@@ -217,17 +236,23 @@ def build_typed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, currency: str) -
     for i, f in enumerate(spec.fields):
         v, t = stage_field(i), f"t_{i}"
         if f.kind in PII_KINDS:
-            create_lookup(con, f.kind, STAGE, v, f"_cw_hash_{i}")
+            with_domain = f.domain_column is not None
+            create_lookup(con, f.kind, STAGE, v, f"_cw_hash_{i}", with_domain)
             lookups.append(f"LEFT JOIN _cw_hash_{i} h_{i} ON h_{i}.v = st.{v}")
             typed.append(f"h_{i}.h AS {t}")
+            if with_domain:
+                typed.append(f"h_{i}.d AS d_{i}")
         else:
             typed.append(f"{typed_expr(f, 'st.' + v)} AS {t}")
         cur = currency if f.name == spec.currency_field else None
         reasons += reason_exprs(f, v, t, cur)
         if f.name != child_field:
             columns.append((f.column, t))
+        if f.domain_column:
+            columns.append((f.domain_column, f"d_{i}"))
         if f.kind in PII_KINDS:
             pii_sources.append(stage_field(i))
+    reasons += _not_before_reasons(spec)
     layout = TypedLayout(
         columns=columns,
         key_columns=[(c, t) for c, t in columns if spec.replay_key and c in spec.replay_key],
@@ -251,13 +276,16 @@ def build_typed(con: duckdb.DuckDBPyConnection, spec: FeedSpec, currency: str) -
 
     record_hash = ""
     if spec.whole_record_key:
-        pairs = [(c, t) for c, t in columns] + [("extra", "extra")] + canon_extra
+        derived = derived_columns(spec)  # the e-mail domain: already in the hashed address
+        pairs = [(c, t) for c, t in columns if c not in derived]
+        pairs += [("extra", "extra")] + canon_extra
         record_hash = (
             f", CASE WHEN _reason IS NULL THEN sha256({_canonical_json(pairs)}) END AS _record_hash"
         )
     keep = ", ".join(
         ["_row_number", "_src_rowid", "_raw", "extra"]
         + [f"t_{i}" for i in range(len(spec.fields))]
+        + [f"d_{i}" for i, f in enumerate(spec.fields) if f.domain_column]
         + (["_child_canon"] if spec.child else [])
         + pii_sources  # clear values, only to blank them out of quarantined raw text
     )

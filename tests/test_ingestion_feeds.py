@@ -550,3 +550,160 @@ def test_orders_lines_exploded_into_order_lines(tmp_path):
     assert lines[0]["_row_number"] == 1 and lines[2]["_row_number"] == 2
     assert report.feed_summary("orders")["child_rows_loaded"] == 4
     assert_balanced(tmp_path)
+
+
+def test_holdouts_csv_periods_and_bad_rows(tmp_path):
+    header = ["customer_id", "holdout", "valid_from", "valid_to"]
+    opened = ["K1", "global", "2026-11-01T00:00:00+03:00", None]
+    land(
+        tmp_path / "landing",
+        "holdouts",
+        "holdouts_20261101.csv",
+        csv_text(
+            header,
+            [
+                opened,
+                ["K2", "global", "2026-11-01T00:00:00+03:00", "2026-11-15T00:00:00+03:00"],
+                ["K3", "regional", "2026-11-01T00:00:00+03:00", None],
+                ["K4", "global", "2026-11-10T00:00:00Z", "2026-11-09T23:59:59Z"],
+                ["k5@example.com", "global", "2026-11-01T00:00:00Z", None],
+                ["K6", "global", None, None],
+                ["K7", "global", "1999-12-31T00:00:00Z", None],
+                ["K8", "global", "2026-11-10T00:00:00Z", "2026-11-10T00:00:00Z"],  # empty period
+                opened,  # the same export row again: a replay
+            ],
+        ),
+    )
+    # a later export of K1's period closes it: a new record, loaded beside the open one
+    land(
+        tmp_path / "landing",
+        "holdouts",
+        "holdouts_20261120.csv",
+        csv_text(header, [["K1", "global", "2026-11-01T00:00:00+03:00", "2026-11-20T12:00:00Z"]]),
+        day="2026-11-20",
+    )
+    ingest(tmp_path)
+    assert _accounting(tmp_path, "holdouts_20261101.csv") == ("loaded", 9, 3, 1, 5)
+    assert _accounting(tmp_path, "holdouts_20261120.csv") == ("loaded", 1, 1, 0, 0)
+    assert [q[:2] for q in quarantine(tmp_path, "holdouts_20261101.csv")] == [
+        (3, "unknown holdout 'regional'"),
+        (4, "valid_to '2026-11-09T23:59:59Z' is before valid_from '2026-11-10T00:00:00Z'"),
+        (5, "personal data in customer_id: an e-mail address where the contract expects none"),
+        (6, "missing required value (field valid_from)"),
+        (7, "implausible timestamp '1999-12-31T00:00:00Z' (field valid_from): before 2000-01-01"),
+    ]
+    assert rows(
+        tmp_path,
+        "SELECT customer_id, holdout, valid_from, valid_to FROM raw.holdouts ORDER BY 1, 4",
+    ) == [
+        ("K1", "global", datetime(2026, 10, 31, 21, 0), datetime(2026, 11, 20, 12, 0)),
+        ("K1", "global", datetime(2026, 10, 31, 21, 0), None),
+        ("K2", "global", datetime(2026, 10, 31, 21, 0), datetime(2026, 11, 14, 21, 0)),
+        ("K8", "global", datetime(2026, 11, 10, 0, 0), datetime(2026, 11, 10, 0, 0)),
+    ]
+    assert_balanced(tmp_path)
+
+
+def test_holdouts_file_without_valid_from_is_rejected(tmp_path):
+    land(
+        tmp_path / "landing",
+        "holdouts",
+        "holdouts_broken.csv",
+        csv_text(["customer_id", "holdout", "valid_to"], [["K1", "global", None]]),
+    )
+    ingest(tmp_path)
+    f = file_row(tmp_path, "holdouts_broken.csv")
+    assert f["status"] == "rejected"
+    assert "required field valid_from missing from the file (feed holdouts" in f["error"]
+
+
+def test_message_prices_csv_decimals_currency_and_bad_rows(tmp_path):
+    header = ["channel", "provider", "unit", "price", "currency", "valid_from"]
+    land(
+        tmp_path / "landing",
+        "message_prices",
+        "message_prices_20261101.csv",
+        csv_text(
+            header,
+            [
+                ["sms", "twilio", "segment", "2.4125", "RUB", "2026-11-01T00:00:00+03:00"],
+                ["email", "sendgrid", "message", "0.12", "rub", "2026-11-01T00:00:00+03:00"],
+                ["push", "push", "message", "0.015", "RUB", "2026-11-01"],
+                ["sms", "twilio", "segment", "2.41255551", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", "twilio", "segment", "2.50", "USD", "2026-11-15T00:00:00+03:00"],
+                ["fax", "twilio", "message", "1", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", "twilio", "character", "1", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", "twilio", "segment", "-2.5", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", "twilio", "segment", "N/A", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", "twilio", "segment", "5000000000000", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", None, "segment", "2.5", "RUB", "2026-11-15T00:00:00+03:00"],
+                ["sms", "twilio", "segment", "2.5", "RUB", "2200-01-01T00:00:00Z"],
+            ],
+        ),
+    )
+    ingest(tmp_path)
+    assert _accounting(tmp_path, "message_prices_20261101.csv") == ("loaded", 12, 3, 0, 9)
+    assert [q[:2] for q in quarantine(tmp_path, "message_prices_20261101.csv")] == [
+        (4, "price '2.41255551' has more than 6 decimals"),
+        (5, "currency USD but installation is RUB"),
+        (6, "unknown channel 'fax'"),
+        (7, "unknown price unit 'character' (field unit)"),
+        (8, "negative price '-2.5': cannot be below 0"),
+        (9, "non-numeric price 'N/A'"),
+        (10, "implausible price '5000000000000': outside ±10^12"),
+        (11, "missing required value (field provider)"),
+        (
+            12,
+            "implausible timestamp '2200-01-01T00:00:00Z' (field valid_from): more than a year "
+            "after this run (after "
+            + rows(tmp_path, "SELECT strftime(current_date + INTERVAL 1 YEAR, '%Y-%m-%d')")[0][0]
+            + ")",
+        ),
+    ]
+    assert rows(
+        tmp_path,
+        "SELECT channel, provider, unit, price, currency, valid_from FROM raw.message_prices "
+        "ORDER BY 1",
+    ) == [
+        ("email", "sendgrid", "message", Decimal("0.120000"), "rub", datetime(2026, 10, 31, 21)),
+        ("push", "push", "message", Decimal("0.015000"), "RUB", datetime(2026, 11, 1)),
+        ("sms", "twilio", "segment", Decimal("2.412500"), "RUB", datetime(2026, 10, 31, 21)),
+    ]
+    assert_balanced(tmp_path)
+
+
+def test_email_domain_kept_beside_the_hash(tmp_path):
+    """The domain (lower-cased, after the last '@') of SendGrid `email` and audience `address`;
+    null for a phone number, an address without a domain and no address."""
+    land(
+        tmp_path / "landing",
+        "audience",
+        "audience_m1.csv",
+        csv_text(
+            ["mailing_id", "customer_id", "group", "variant", "status", "address"],
+            [
+                ["M1", "K1", "treatment", None, "good", " Ivan.Petrov1@Mail.RU "],
+                ["M1", "K2", "treatment", None, "good", "+7 (912) 345-67-89"],
+                ["M1", "K3", "treatment", None, "address_issue", "ivan@"],
+                ["M1", "K4", "treatment", None, "address_issue", None],
+                ["M1", "K5", "treatment", None, "good", '"a@b"@Small-Company.example'],
+            ],
+        ),
+    )
+    land(
+        tmp_path / "landing",
+        "sendgrid",
+        "webhook_001.json",
+        json_array([_sg(1, email="Olga@GMail.com"), _sg(2, email="bad address@x y")]),
+    )
+    ingest(tmp_path)
+    assert rows(tmp_path, "SELECT customer_id, email_domain FROM raw.audience ORDER BY 1") == [
+        ("K1", "mail.ru"),
+        ("K2", None),
+        ("K3", None),
+        ("K4", None),
+        ("K5", "small-company.example"),
+    ]
+    assert rows(
+        tmp_path, "SELECT sg_event_id, email_domain FROM raw.sendgrid_events ORDER BY 1"
+    ) == [("ev1", "gmail.com"), ("ev2", None)]

@@ -247,3 +247,22 @@ def test_timestamp_fast_paths_equal_the_general_parser(con_for):
         + " OR ".join(f"regexp_full_match(v, '{p}')" for p in timestamps.FAST_SHAPES.values())
     ).fetchone()[0]
     assert fast > total / 2  # the fast paths were taken
+
+
+@pytest.mark.parametrize(
+    ("raw", "domain"),
+    [
+        (" Olga@GMail.com ", "gmail.com"),
+        ('"a@b"@Small-Company.example', "small-company.example"),
+        ("+7 (912) 345-67-89", None),  # a phone number has no domain
+        ("ivan@", None),
+        ("ivan@ ", None),
+        ("bad address@x y", None),
+        ("почта@Почта.РФ", "почта.рф"),
+        (None, None),
+    ],
+)
+def test_email_domain_sql_equals_python(con_for, raw, domain):
+    con = con_for("unit-test-pii-key")
+    assert hashing.email_domain(raw) == domain
+    assert _sql(con, "cw_email_domain(?)", raw) == domain

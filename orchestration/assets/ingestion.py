@@ -24,6 +24,8 @@ FEED_TABLES: dict[str, tuple[str, ...]] = {
     "receipts": ("receipts",),
     "receipt_lines": ("receipt_lines",),
     "orders": ("orders", "order_lines"),
+    "holdouts": ("holdouts",),
+    "message_prices": ("message_prices",),
 }
 TABLE_FEED = {table: feed for feed, tables in FEED_TABLES.items() for table in tables}
 AUDIT_KEYS = (dg.AssetKey(["audit", "ingested_files"]), dg.AssetKey(["audit", "quarantine"]))

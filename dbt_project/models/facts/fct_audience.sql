@@ -54,6 +54,7 @@ select
     variant,
     eligibility,
     address_hash,
+    email_domain,
     {{ source_loaded_through([ref('stg_marketing__audience')]) }} as _source_loaded_through
 from ranked
 where snapshot_rank = 1

@@ -17,6 +17,7 @@ renamed as (
         nullif(trim(variant), '') as variant,
         lower(trim(status)) as eligibility,
         cast(address_hash as {{ dbt.type_string() }}) as address_hash,
+        cast(email_domain as {{ dbt.type_string() }}) as email_domain,
         _ingested_at,
         _file_hash,
         _row_number

@@ -15,6 +15,7 @@ renamed as (
         cast(sg_message_id as {{ dbt.type_string() }}) as sg_message_id,
         nullif({{ dbt.split_part('sg_message_id', "'.'", 1) }}, '') as provider_message_id,
         cast(email_hash as {{ dbt.type_string() }}) as email_hash,
+        cast(email_domain as {{ dbt.type_string() }}) as email_domain,
         {{ try_cast(adapter.quote('timestamp'), dbt.type_timestamp()) }} as occurred_at,
         lower(trim(event)) as event_name,
         nullif(trim(url), '') as url,
