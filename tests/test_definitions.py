@@ -151,6 +151,24 @@ def test_groups_follow_the_flow_of_data():
     assert group("marts/mart_mailing_funnel") == "marts"
 
 
+def test_each_source_system_reads_the_raw_tables_that_ingestion_loads():
+    """dbt declares a source per system; in Dagster each table is the ingestion's `raw/<table>`."""
+    from orchestration.assets.dbt import dbt_project
+
+    graph = _defs().resolve_asset_graph()
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    for source in manifest["sources"].values():
+        key = dg.AssetKey(["raw", source["identifier"]])
+        assert source["schema"] == "raw"
+        assert graph.get(key).is_executable, f"{key.to_user_string()}: no asset loads it"
+        readers = [manifest["nodes"][child] for child in manifest["child_map"][source["unique_id"]]]
+        staging = [node for node in readers if node["resource_type"] == "model"]
+        assert staging, f"{source['unique_id']} is read by no model"
+        for node in staging:  # stg_<source>__<entity> reads its own system only
+            assert node["name"].startswith(f"stg_{source['source_name']}__"), node["name"]
+            assert key in graph.get(dg.AssetKey(["staging", node["name"]])).parent_keys
+
+
 def test_full_refresh_is_run_config_of_every_dbt_step():
     from orchestration.assets.dbt import DBT_STEP_NAMES, dbt_run_config
 

@@ -43,7 +43,12 @@ dbt_project.prepare_if_dev()
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
-    """Asset keys `<schema>/<model>` (`raw/<table>` for sources), groups by layer."""
+    """Asset keys `<schema>/<model>`, groups by layer; sources keep `raw/<table>`.
+
+    dbt declares one source per source system (`sendgrid`, `pos`, ...) over the tables of schema
+    `raw`; their keys are the physical tables, `raw/<table>`, which the ingestion assets produce,
+    not dagster-dbt's default `<source>/<table>`.
+    """
 
     def get_asset_spec(
         self,
@@ -52,7 +57,12 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         project: DbtProject | None,
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        node = manifest["sources"].get(unique_id) or manifest["nodes"].get(unique_id)
+        source = manifest["sources"].get(unique_id)
+        if source is not None:
+            return spec.replace_attributes(
+                key=dg.AssetKey([source["schema"], source["identifier"]])
+            )
+        node = manifest["nodes"].get(unique_id)
         if node is None or node["resource_type"] not in ("model", "seed", "snapshot"):
             return spec
         layer = (

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'events') }}
+    select * from {{ source('canonical', 'events') }}
 
 ),
 

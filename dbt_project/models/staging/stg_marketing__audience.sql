@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'audience') }}
+    select * from {{ source('marketing', 'audience') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'dispatches') }}
+    select * from {{ source('marketing', 'dispatches') }}
 
 ),
 

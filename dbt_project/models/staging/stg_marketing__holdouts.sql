@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'holdouts') }}
+    select * from {{ source('marketing', 'holdouts') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'mailings') }}
+    select * from {{ source('marketing', 'mailings') }}
 
 ),
 

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'message_prices') }}
+    select * from {{ source('marketing', 'message_prices') }}
 
 ),
 

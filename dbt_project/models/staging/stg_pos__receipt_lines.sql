@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'receipt_lines') }}
+    select * from {{ source('pos', 'receipt_lines') }}
 
 ),
 

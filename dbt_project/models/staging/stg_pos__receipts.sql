@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'receipts') }}
+    select * from {{ source('pos', 'receipts') }}
 
 ),
 

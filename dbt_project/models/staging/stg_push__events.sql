@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'push_events') }}
+    select * from {{ source('push', 'push_events') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'sendgrid_events') }}
+    select * from {{ source('sendgrid', 'sendgrid_events') }}
 
 ),
 

@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'order_lines') }}
+    select * from {{ source('shop', 'order_lines') }}
 
 ),
 

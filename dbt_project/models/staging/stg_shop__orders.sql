@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'orders') }}
+    select * from {{ source('shop', 'orders') }}
 
 ),
 

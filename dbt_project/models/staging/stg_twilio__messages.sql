@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'twilio_messages') }}
+    select * from {{ source('twilio', 'twilio_messages') }}
 
 ),
 
