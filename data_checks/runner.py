@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from data_checks.gate import CheckOutcome
 from data_checks.metrics import FEED_FRESHNESS, METRIC_CHECKS, MetricCheck
+from data_checks.outcome import CheckOutcome
 from data_checks.settings import CheckSettings
 from data_checks.suites import (
     KEYED_TABLES,

@@ -164,8 +164,8 @@ def run_pipeline(
     instance = get_instance(settings.data_dir)
     from orchestration.assets.dbt import dbt_run_config
     from orchestration.definitions import defs
+    from orchestration.publishing import conclude_run
     from orchestration.recovery import guarded_cli_run
-    from orchestration.run_outcome import conclude_run
 
     job = defs.resolve_job_def("campaign_warehouse")
     what = f"campaign-warehouse {'run' if start == end else 'backfill'} {start}..{end}"

@@ -1,11 +1,17 @@
-"""Write-audit-publish: copy the marts into a new reports file and swap it in with one rename.
+"""Write the publication: the marts file, its exports, PostgreSQL, the publications log, refusals.
+
+Whether to publish is decided in orchestration/publication_gate.py; this module writes what was
+decided, and only here: `publish` (a publication), `refuse` (a refusal), and `conclude_run`, the
+record of a run whose publish step never ran (an upstream step failed), with the CLI's exit code.
 
 BI tools open `reports.duckdb`. A new publication is written beside it (`.reports-<version>.tmp`)
 and moved into place with `os.replace`, which is atomic on POSIX: a reader holding the old file
 keeps a consistent old version, the next connection sees the whole new one, and a crash at any
 moment leaves the previous publication intact. The CSV/Parquet exports are staged the same way
 (`exports/.<version>.tmp/`, renamed to `exports/<version>/`). Whatever a killed publication left
-behind is removed by the next one (unless a live process still holds its DuckDB lock).
+behind is removed by the next one (unless a live process still holds its DuckDB lock). With
+`CW_PUBLISH_POSTGRES_URL` set, the staged file also goes to PostgreSQL before the swap
+(orchestration/publish_postgres.py): when that fails, nothing is published anywhere.
 
 A reader holding the old `reports.duckdb` open (DuckDB `read_only`) does not block the rename:
 DuckDB's lock is an advisory lock on the open file, which `os.replace` neither needs nor touches.
@@ -14,7 +20,8 @@ The published file documents itself (reports.md, "Publication"): every table and
 its dbt description as a `COMMENT`, each mart its grain as a `PRIMARY KEY` and the contract's
 `NOT NULL`s (orchestration/mart_docs.py reads them from the dbt manifest). A refused build is
 recorded in the same file's `publications` the same way: a copy of the published file whose only
-change is the log, swapped in with one rename, so the marts stay the previous version's.
+change is the log, swapped in with one rename, so the marts stay the previous version's. Every
+publication and refusal is also a row of the warehouse's `audit.publications`.
 """
 
 from __future__ import annotations
@@ -27,9 +34,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
+from data_checks.outcome import CheckOutcome
 from orchestration.mart_docs import PUBLICATIONS_DOC, TableDoc, load_mart_docs
+from orchestration.publication_gate import GateDecision, decide_for_run, refusal_reason
+from orchestration.publish_postgres import PostgresPublicationError, postgres_mirror
+from orchestration.settings import Settings
+from orchestration.step_failures import describe_failed_steps
+from orchestration.storage_faults import fault_from_exception, fault_from_texts
+from orchestration.warehouse_lock import connect_warehouse
 
 MARTS_SCHEMA = "marts"
 
@@ -277,3 +292,127 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# --- the acts, as the publish step and the CLI call them ----------------------------------------
+
+
+def _postgres_mirror(settings: Settings) -> Callable[[Path], object] | None:
+    return postgres_mirror(settings.publish_postgres_url, list(settings.publish_postgres_readers))
+
+
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return connect_warehouse(settings.warehouse_path)
+
+
+def record_for(run_id: str, decision: GateDecision) -> PublicationRecord:
+    """The publications row of the gate's `decision` on `run_id`: published, or refused and why."""
+    return PublicationRecord(
+        version=new_version(run_id),
+        run_id=run_id,
+        status="published" if decision.passed else "refused",
+        reason=None if decision.passed else decision.summary(),
+        checks=[outcome.as_dict() for outcome in decision.outcomes],
+    )
+
+
+def publish(
+    settings: Settings, record: PublicationRecord, docs: dict[str, TableDoc]
+) -> PublicationRecord:
+    """Publish the warehouse's marts (file, exports, PostgreSQL), then log it in the warehouse."""
+    publish_marts(
+        settings.warehouse_path,
+        settings.reports_path,
+        settings.exports_dir,
+        record,
+        docs,
+        _postgres_mirror(settings),
+    )
+    with _connect(settings) as conn:
+        record_publication(conn, record)
+    return record
+
+
+def refuse(settings: Settings, record: PublicationRecord) -> PublicationRecord:
+    """Log a refusal in the warehouse, then in the published file (and PostgreSQL)."""
+    with _connect(settings) as conn:
+        record_publication(conn, record)
+    return publish_refusal(
+        settings.warehouse_path, settings.reports_path, record, _postgres_mirror(settings)
+    )
+
+
+def recorded_publication(settings: Settings, run_id: str) -> dict | None:
+    """The latest publications row of `run_id` in the warehouse, as a dict; None without one."""
+    if not settings.warehouse_path.exists():
+        return None
+    with connect_warehouse(settings.warehouse_path) as conn:
+        exists = conn.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'audit' and table_name = 'publications'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute(
+            "select version, status, reason, row_counts, checks from audit.publications "
+            "where run_id = ? order by recorded_at desc limit 1",
+            [run_id],
+        ).fetchone()
+    if row is None:
+        return None
+    version, status, reason, row_counts, checks = row
+    return {
+        "run_id": run_id,
+        "version": version,
+        "status": status,
+        "reason": reason,
+        "row_counts": json.loads(row_counts or "{}"),
+        "checks": json.loads(checks or "[]"),
+    }
+
+
+def conclude_run(
+    instance: dg.DagsterInstance, run_id: str, settings: Settings, defs: dg.Definitions
+) -> tuple[int, dict]:
+    """Exit code and publication record of `run_id`; record a refusal if the run left none.
+
+    Raises WarehouseStorageError (with the operator's guidance) when a step failed on a damaged
+    warehouse or a full disk: then the warehouse may not even take the refusal's record.
+    """
+    step_failures, error_texts = describe_failed_steps(instance, run_id)
+    fault = fault_from_texts(error_texts, settings)
+    if fault is not None:
+        raise fault
+    try:
+        publication = recorded_publication(settings, run_id)
+    except Exception as error:
+        raise fault_from_exception(error, settings) or error from error
+    if publication is None:
+        # The publish step never ran (an upstream step failed, or Dagster skipped it): the run
+        # did not publish, and the refusal is recorded with everything that went wrong.
+        decision = decide_for_run(instance, run_id, defs.resolve_asset_graph())
+        record = PublicationRecord(
+            version=new_version(run_id),
+            run_id=run_id,
+            status="refused",
+            reason=refusal_reason(decision, step_failures)
+            if step_failures + decision.failures
+            else "the publish step did not run",
+            checks=[outcome.as_dict() for outcome in decision.outcomes],
+        )
+        try:
+            refuse(settings, record)
+        except PostgresPublicationError as error:  # recorded in reports.duckdb; say so, loudly
+            step_failures.append(str(error))
+        except Exception as error:
+            raise fault_from_exception(error, settings) or error from error
+        publication = recorded_publication(settings, run_id) or {}
+    publication["path"] = str(settings.reports_path)
+    publication["failures"] = step_failures + [
+        CheckOutcome(**check).failure()
+        for check in publication.get("checks", [])
+        if check.get("blocking") and not check.get("passed")
+    ]
+    code = 0 if publication.get("status") == "published" else 1
+    return code, publication

@@ -238,8 +238,8 @@ def test_a_requested_check_on_a_missing_table_fails(good_warehouse):
 
 def _run_dagster_checks(warehouse_path: Path, monkeypatch):
     from orchestration.assets.checks import build_data_quality_checks
+    from orchestration.publication_gate import check_outcomes
     from orchestration.resources import Warehouse
-    from orchestration.run_checks import check_outcomes
     from orchestration.settings import Settings
 
     monkeypatch.delenv("CW_WAREHOUSE_PATH", raising=False)
@@ -302,7 +302,7 @@ def test_dagster_multi_asset_check_reports_every_check(broken_warehouse, monkeyp
     assert not duplicate.passed and duplicate.severity == dg.AssetCheckSeverity.ERROR
     assert duplicate.metadata["failing_rows"].value == 2
 
-    # what the publish step reads (orchestration/run_checks.py)
+    # what the publish step reads (orchestration/publication_gate.py)
     receipts = outcomes["facts/fct_purchases:gx_receipt_lines_sum_to_total"]
     assert (receipts.passed, receipts.blocking, receipts.failing_rows) == (False, True, 2)
     assert receipts.examples.startswith("R42 total=30.00")
@@ -336,7 +336,7 @@ def test_publication_waits_for_the_checks_once_registered():
 
     from orchestration.assets.checks import great_expectations_checks
     from orchestration.definitions import defs
-    from orchestration.run_checks import PUBLISHED_KEY, required_blocking_checks
+    from orchestration.publication_gate import PUBLISHED_KEY, required_blocking_checks
 
     merged = dg.Definitions.merge(defs, dg.Definitions(asset_checks=[great_expectations_checks]))
     required = required_blocking_checks(merged.resolve_asset_graph(), PUBLISHED_KEY)

@@ -64,7 +64,7 @@ def test_every_warehouse_writer_shares_the_single_writer_pool():
 
 
 def test_dbt_tests_are_blocking_asset_checks_upstream_of_publication():
-    from orchestration.run_checks import PUBLISHED_KEY, required_blocking_checks
+    from orchestration.publication_gate import PUBLISHED_KEY, required_blocking_checks
 
     required = required_blocking_checks(_defs().resolve_asset_graph(), PUBLISHED_KEY)
     assert any(check.startswith("marts/mart_mailing_volume:") for check in required)

@@ -1,6 +1,7 @@
 """The publication gate's decision: a blocking check that failed or did not run refuses."""
 
-from data_checks.gate import CheckOutcome, decide, refusal_reason
+from data_checks.outcome import CheckOutcome
+from orchestration.publication_gate import decide, refusal_reason
 
 
 def outcome(check, passed=True, blocking=True, **kw):
