@@ -38,7 +38,7 @@ ranked as (
         *,
         row_number() over (
             partition by mailing_id, customer_id
-            order by _ingested_at desc, _file_hash desc, _row_number desc
+            order by {{ load_order('desc') }}
         ) as snapshot_rank
     from audience
     {% if is_incremental() -%}

@@ -7,10 +7,7 @@ with
 
 dispatches as (
 
-    select
-        *,
-        {{ date_of('dispatched_at') }} as partition_date
-    from {{ ref('stg_marketing__dispatches') }}
+    {{ with_partition_date(ref('stg_marketing__dispatches'), 'dispatched_at') }}
 
 ),
 
@@ -33,7 +30,7 @@ ranked as (
                     when provider_message_id is null then dispatch_id
                     else {{ dbt.concat(['provider', "':'", 'provider_message_id']) }}
                 end
-            order by _ingested_at desc, _file_hash desc, _row_number desc
+            order by {{ load_order('desc') }}
         ) as snapshot_rank
     from dispatches
     where {{ in_fact_batch('partition_date') }}

@@ -18,46 +18,31 @@ with
 
 sendgrid_events as (
 
-    select
-        *,
-        {{ date_of('occurred_at') }} as partition_date
-    from {{ ref('stg_sendgrid__events') }}
+    {{ with_partition_date(ref('stg_sendgrid__events'), 'occurred_at') }}
 
 ),
 
 twilio_messages as (
 
-    select
-        *,
-        {{ date_of('coalesce(created_at, sent_at, updated_at)') }} as partition_date
-    from {{ ref('stg_twilio__messages') }}
+    {{ with_partition_date(ref('stg_twilio__messages'), 'coalesce(created_at, sent_at, updated_at)') }}
 
 ),
 
 twilio_clicks as (
 
-    select
-        *,
-        {{ date_of('clicked_at') }} as partition_date
-    from {{ ref('stg_twilio__clicks') }}
+    {{ with_partition_date(ref('stg_twilio__clicks'), 'clicked_at') }}
 
 ),
 
 push_events as (
 
-    select
-        *,
-        {{ date_of('occurred_at') }} as partition_date
-    from {{ ref('stg_push__events') }}
+    {{ with_partition_date(ref('stg_push__events'), 'occurred_at') }}
 
 ),
 
 canonical_events as (
 
-    select
-        *,
-        {{ date_of('occurred_at') }} as partition_date
-    from {{ ref('stg_canonical__events') }}
+    {{ with_partition_date(ref('stg_canonical__events'), 'occurred_at') }}
 
 ),
 
@@ -79,14 +64,7 @@ touched_dates as (
 sendgrid_ranked as (
 
     -- SendGrid retries webhook batches: the first copy of an sg_event_id wins
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from sendgrid_events
-    where {{ in_fact_batch('sendgrid_events.partition_date') }}
+    {{ first_copy_ranked('sendgrid_events', 'event_id') }}
 
 ),
 
@@ -112,9 +90,7 @@ twilio_ranked as (
                     when 'receiving' then 2
                     else 1
                 end desc,
-                _ingested_at desc,
-                _file_hash desc,
-                _row_number desc
+                {{ load_order('desc') }}
         ) as copy_rank
     from twilio_messages
     where {{ in_fact_batch('twilio_messages.partition_date') }}
@@ -123,41 +99,20 @@ twilio_ranked as (
 
 clicks_ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by click_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from twilio_clicks
-    where {{ in_fact_batch('twilio_clicks.partition_date') }}
+    {{ first_copy_ranked('twilio_clicks', 'click_id') }}
 
 ),
 
 push_ranked as (
 
     -- the push feed has no event id: one event per message, type and time
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from push_events
-    where {{ in_fact_batch('push_events.partition_date') }}
+    {{ first_copy_ranked('push_events', 'event_id') }}
 
 ),
 
 canonical_ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by provider_event_id
-            order by _ingested_at asc, _file_hash asc, _row_number asc
-        ) as copy_rank
-    from canonical_events
-    where {{ in_fact_batch('canonical_events.partition_date') }}
+    {{ first_copy_ranked('canonical_events', 'provider_event_id') }}
 
 ),
 

@@ -20,19 +20,13 @@ purchases as (
 {% if is_incremental() %}
 receipts as (
 
-    select
-        *,
-        {{ date_of('purchased_at') }} as partition_date
-    from {{ ref('stg_pos__receipts') }}
+    {{ with_partition_date(ref('stg_pos__receipts'), receipt_time()) }}
 
 ),
 
 orders as (
 
-    select
-        *,
-        {{ date_of('coalesce(created_at, updated_at)') }} as partition_date
-    from {{ ref('stg_shop__orders') }}
+    {{ with_partition_date(ref('stg_shop__orders'), order_time()) }}
 
 ),
 {% endif %}
@@ -74,7 +68,7 @@ receipt_lines_ranked as (
         receipt_lines.amount,
         row_number() over (
             partition by receipt_lines.receipt_id, receipt_lines.line_number
-            order by receipt_lines._ingested_at desc, receipt_lines._file_hash desc, receipt_lines._row_number desc
+            order by {{ load_order('desc', 'receipt_lines') }}
         ) as snapshot_rank
     from receipt_lines
     inner join batch
@@ -94,7 +88,7 @@ order_lines_ranked as (
         order_lines.amount,
         row_number() over (
             partition by order_lines.order_id, order_lines.updated_at, order_lines.line_number
-            order by order_lines._ingested_at desc, order_lines._file_hash desc, order_lines._row_number desc
+            order by {{ load_order('desc', 'order_lines') }}
         ) as snapshot_rank
     from order_lines
     inner join batch

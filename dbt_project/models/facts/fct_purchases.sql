@@ -15,10 +15,7 @@ with
 
 receipts as (
 
-    select
-        *,
-        {{ date_of('purchased_at') }} as partition_date
-    from {{ ref('stg_pos__receipts') }}
+    {{ with_partition_date(ref('stg_pos__receipts'), receipt_time()) }}
 
 ),
 
@@ -30,11 +27,7 @@ receipt_lines as (
 
 orders as (
 
-    select
-        *,
-        -- created_at is shared by every snapshot of an order; updated_at stands in if missing
-        {{ date_of('coalesce(created_at, updated_at)') }} as partition_date
-    from {{ ref('stg_shop__orders') }}
+    {{ with_partition_date(ref('stg_shop__orders'), order_time()) }}
 
 ),
 
@@ -58,7 +51,7 @@ receipts_ranked as (
         *,
         row_number() over (
             partition by receipt_id
-            order by _ingested_at desc, _file_hash desc, _row_number desc
+            order by {{ load_order('desc') }}
         ) as snapshot_rank
     from receipts
     where {{ in_fact_batch('partition_date') }}
@@ -79,7 +72,7 @@ receipt_lines_ranked as (
         receipt_lines.quantity,
         row_number() over (
             partition by receipt_lines.receipt_id, receipt_lines.line_number
-            order by receipt_lines._ingested_at desc, receipt_lines._file_hash desc, receipt_lines._row_number desc
+            order by {{ load_order('desc', 'receipt_lines') }}
         ) as snapshot_rank
     from receipt_lines
     inner join latest_receipts
@@ -116,9 +109,7 @@ orders_ranked as (
                     when 'placed' then 2
                     else 1
                 end desc,
-                _ingested_at desc,
-                _file_hash desc,
-                _row_number desc
+                {{ load_order('desc') }}
         ) as snapshot_rank
     from orders
     where {{ in_fact_batch('partition_date') }}
@@ -140,7 +131,7 @@ order_lines_ranked as (
         order_lines.quantity,
         row_number() over (
             partition by order_lines.order_id, order_lines.updated_at, order_lines.line_number
-            order by order_lines._ingested_at desc, order_lines._file_hash desc, order_lines._row_number desc
+            order by {{ load_order('desc', 'order_lines') }}
         ) as snapshot_rank
     from order_lines
     inner join latest_orders

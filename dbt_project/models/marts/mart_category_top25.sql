@@ -7,12 +7,6 @@
 -- fall in category '(unknown)'.
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 recipients as (
 
     select * from {{ ref('int_mailing_recipients') }}
@@ -138,12 +132,7 @@ ranked as (
 
 named as (
 
-    select
-        ranked.*,
-        mailing_names.mailing_name
-    from ranked
-    left join mailing_names
-        on ranked.mailing_id = mailing_names.mailing_id
+    {{ with_mailing_name('ranked') }}
 
 )
 

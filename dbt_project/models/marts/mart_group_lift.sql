@@ -6,12 +6,6 @@
 -- either side has no members. `conversion` is a name reports.md fixes (noqa RF04 below).
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 recipients as (
 
     select * from {{ ref('int_mailing_recipients') }}
@@ -195,12 +189,7 @@ z_scored as (
 
 named as (
 
-    select
-        z_scored.*,
-        mailing_names.mailing_name
-    from z_scored
-    left join mailing_names
-        on z_scored.mailing_id = mailing_names.mailing_id
+    {{ with_mailing_name('z_scored') }}
 
 )
 

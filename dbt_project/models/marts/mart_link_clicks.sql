@@ -3,12 +3,6 @@
 -- (SMS, push); rank by unique_clickers, then total_clicks, then link; rank 1 is the most popular.
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -74,12 +68,7 @@ ranked as (
 
 named as (
 
-    select
-        ranked.*,
-        mailing_names.mailing_name
-    from ranked
-    left join mailing_names
-        on ranked.mailing_id = mailing_names.mailing_id
+    {{ with_mailing_name('ranked') }}
 
 )
 

@@ -3,12 +3,6 @@
 -- and machine_opens null, clicked follows delivered), with rates null when the denominator is 0.
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -185,12 +179,7 @@ counted as (
 
 named as (
 
-    select
-        counted.*,
-        mailing_names.mailing_name
-    from counted
-    left join mailing_names
-        on counted.mailing_id = mailing_names.mailing_id
+    {{ with_mailing_name('counted') }}
 
 )
 

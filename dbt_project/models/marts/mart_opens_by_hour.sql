@@ -4,12 +4,6 @@
 -- opens (null when the mailing has none).
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -84,12 +78,7 @@ filled as (
 
 named as (
 
-    select
-        filled.*,
-        mailing_names.mailing_name
-    from filled
-    left join mailing_names
-        on filled.mailing_id = mailing_names.mailing_id
+    {{ with_mailing_name('filled') }}
 
 )
 

@@ -4,12 +4,6 @@
 -- routing_error + rejected. segments from int_sms_segments (provider's count, else the body's).
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 mailings as (
 
     select * from {{ ref('int_mailings') }}
@@ -97,12 +91,7 @@ counted as (
 
 named as (
 
-    select
-        counted.*,
-        mailing_names.mailing_name
-    from counted
-    left join mailing_names
-        on counted.mailing_id = mailing_names.mailing_id
+    {{ with_mailing_name('counted') }}
 
 )
 

@@ -20,9 +20,7 @@ renamed as (
         nullif(trim(url), '') as url,
         nullif(trim(error_code), '') as error_code,
         cast(reason as {{ dbt.type_string() }}) as reason,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),

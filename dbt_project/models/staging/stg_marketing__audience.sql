@@ -18,9 +18,7 @@ renamed as (
         lower(trim(status)) as eligibility,
         cast(address_hash as {{ dbt.type_string() }}) as address_hash,
         cast(email_domain as {{ dbt.type_string() }}) as email_domain,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )

@@ -15,22 +15,14 @@ renamed as (
         lower(trim(status)) as campaign_status,
         {{ try_cast('created_at', dbt.type_timestamp()) }} as created_at,
         {{ try_cast('exported_at', dbt.type_timestamp()) }} as exported_at,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by campaign_id
-            order by exported_at desc nulls last, _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
-    from renamed
+    {{ rank_exported_snapshots('renamed', 'campaign_id') }}
 
 )
 

@@ -20,9 +20,7 @@ renamed as (
         lower(trim(status)) as dispatch_status,
         nullif(trim(skip_reason), '') as skip_reason,
         {{ try_cast('segments', dbt.type_bigint()) }} as segments,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),

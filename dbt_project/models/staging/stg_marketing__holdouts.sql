@@ -14,9 +14,7 @@ renamed as (
         lower(trim(holdout)) as holdout,
         {{ try_cast('valid_from', dbt.type_timestamp()) }} as valid_from,
         {{ try_cast('valid_to', dbt.type_timestamp()) }} as valid_to,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )

@@ -19,22 +19,14 @@ renamed as (
         {{ try_cast('attribution_window_days', dbt.type_bigint()) }} as attribution_window_days,
         cast(body as {{ dbt.type_string() }}) as body,
         {{ try_cast('exported_at', dbt.type_timestamp()) }} as exported_at,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),
 
 ranked as (
 
-    select
-        *,
-        row_number() over (
-            partition by mailing_id
-            order by exported_at desc nulls last, _ingested_at desc, _file_hash desc, _row_number desc
-        ) as snapshot_rank
-    from renamed
+    {{ rank_exported_snapshots('renamed', 'mailing_id') }}
 
 )
 

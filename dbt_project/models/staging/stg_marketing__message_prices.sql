@@ -16,9 +16,7 @@ renamed as (
         {{ try_cast('price', 'decimal(18, 6)') }} as price,
         upper(trim(currency)) as currency,
         {{ try_cast('valid_from', dbt.type_timestamp()) }} as valid_from,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )

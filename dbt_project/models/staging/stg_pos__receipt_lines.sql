@@ -16,9 +16,7 @@ renamed as (
         cast(product_id as {{ dbt.type_string() }}) as product_id,
         {{ try_cast('quantity', 'decimal(18, 3)') }} as quantity,
         {{ try_cast('amount', 'decimal(18, 2)') }} as amount,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),

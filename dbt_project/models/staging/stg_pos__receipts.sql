@@ -18,9 +18,7 @@ renamed as (
         lower(trim(type)) as receipt_type,
         {{ try_cast('total_amount', 'decimal(18, 2)') }} as total_amount,
         upper(trim(currency)) as currency,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )

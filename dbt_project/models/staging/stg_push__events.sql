@@ -16,9 +16,7 @@ renamed as (
         {{ try_cast('occurred_at', dbt.type_timestamp()) }} as occurred_at,
         nullif(trim(error), '') as error,
         lower(trim(platform)) as platform,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),

@@ -31,9 +31,7 @@ renamed as (
         coalesce({{ try_cast('sg_machine_open', dbt.type_boolean()) }}, false) as is_machine_open,
         nullif(trim(mailing_id), '') as mailing_id,
         nullif(trim(customer_id), '') as customer_id,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )

@@ -21,9 +21,7 @@ renamed as (
         nullif(trim(utm_source), '') as utm_source,
         nullif(trim(utm_medium), '') as utm_medium,
         nullif(trim(utm_campaign), '') as utm_campaign,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )

@@ -18,9 +18,7 @@ renamed as (
         {{ try_cast('click_time', dbt.type_timestamp()) }} as clicked_at,
         cast(messaging_service_sid as {{ dbt.type_string() }}) as messaging_service_sid,
         cast(user_agent as {{ dbt.type_string() }}) as user_agent,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 ),

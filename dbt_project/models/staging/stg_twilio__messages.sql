@@ -27,9 +27,7 @@ renamed as (
         {{ try_cast('date_updated', dbt.type_timestamp()) }} as updated_at,
         {{ try_cast('price', dbt.type_numeric()) }} as price,
         upper(trim(price_unit)) as price_unit,
-        _ingested_at,
-        _file_hash,
-        _row_number
+        {{ lineage_columns() }}
     from source
 
 )
