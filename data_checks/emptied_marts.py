@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from data_checks.gate import CheckOutcome, GateDecision
+from orchestration.settings import connect_duckdb
 
 CHECK = "published/reports:not_all_marts_emptied"
 
@@ -21,7 +22,7 @@ def published_rows(reports_path: Path) -> int:
     """Rows in the published marts (every table of reports.duckdb but `publications`)."""
     if not reports_path.exists():
         return 0
-    with duckdb.connect(str(reports_path), read_only=True) as conn:
+    with connect_duckdb(reports_path, read_only=True) as conn:
         tables = [
             name
             for (name,) in conn.execute(

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.mart_docs import PUBLICATIONS_DOC, TableDoc, load_mart_docs
+from orchestration.settings import connect_duckdb
 
 MARTS_SCHEMA = "marts"
 
@@ -179,7 +180,7 @@ def _export(conn: duckdb.DuckDBPyConnection, marts: list[str], export_dir: Path)
 def _held_by_writer(path: Path) -> bool:
     """Whether a live DuckDB process is writing `path` (it holds the file's lock)."""
     try:
-        duckdb.connect(str(path), read_only=True).close()
+        connect_duckdb(path, read_only=True).close()
     except duckdb.Error as error:
         return "could not set lock" in str(error).lower()
     return False
@@ -217,7 +218,7 @@ def publish_marts(
     tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
     staged_exports = exports_dir / f".{record.version}.tmp"
 
-    with duckdb.connect(str(tmp_path)) as conn:
+    with connect_duckdb(tmp_path) as conn:
         escaped = str(warehouse_path).replace("'", "''")
         conn.execute(f"attach '{escaped}' as warehouse (read_only)")
         marts = list_marts(conn, "warehouse")
@@ -257,7 +258,7 @@ def publish_refusal(
     tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
     if reports_path.exists():
         shutil.copyfile(reports_path, tmp_path)
-    with duckdb.connect(str(tmp_path)) as conn:
+    with connect_duckdb(tmp_path) as conn:
         escaped = str(warehouse_path).replace("'", "''")
         conn.execute(f"attach '{escaped}' as warehouse (read_only)")
         _write_publications(conn, record)
