@@ -22,6 +22,7 @@ also writes the raw figures. Data goes under `--workdir` (default a temp folder,
 Usage: .venv/bin/python benchmarks/bench_pipeline.py [--scale 10] [--small] [--scale100]
            [--floor ../shared/bench/floor.py] [--workdir DIR] [--keep] [--json FILE]
            [--merge EARLIER.json] [--incremental-json FILE] [--ci-seconds N]
+           [--memory-limit 5GB] [--threads 2]
 """
 
 from __future__ import annotations
@@ -116,8 +117,14 @@ def run_floor(floor: Path, landing: Path, work: Path) -> tuple[Measured, dict[st
     return done, json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# The DuckDB resources of the measured runs (--memory-limit, --threads): CW_DUCKDB_* of every
+# connection, dbt's included; the only CW_* settings a run inherits from this benchmark.
+DUCKDB_ENV: dict[str, str] = {}
+
+
 def cli_env(data: Path, landing: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "DAGSTER_"))}
+    env.update(DUCKDB_ENV)
     env.update(
         CW_DATA_DIR=str(data),
         CW_LANDING_DIR=str(landing),
@@ -214,6 +221,7 @@ def full_build(scale: int, floor_script: Path, work: Path, report: dict) -> None
         "floor": {"wall": floor.seconds, "peak_mib": floor.peak_mib, "stages": stages},
         "run": {"wall": run.wall, "peak_mib": run.peak_mib, "ok": run.ok, "steps": run.steps},
         "machine": machine(),
+        "duckdb": dict(DUCKDB_ENV),
     }
 
 
@@ -300,7 +308,13 @@ def main(argv: list[str] | None = None) -> int:
         "--incremental-json", help="benchmarks/bench_incremental.py --json output (figure 3)"
     )
     parser.add_argument("--ci-seconds", type=float, help="`.ci/run`'s time on a fresh clone")
+    parser.add_argument("--memory-limit", help="CW_DUCKDB_MEMORY_LIMIT of the runs (e.g. 5GB)")
+    parser.add_argument("--threads", help="CW_DUCKDB_THREADS of the runs")
     args = parser.parse_args(argv)
+    if args.memory_limit:
+        DUCKDB_ENV["CW_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+    if args.threads:
+        DUCKDB_ENV["CW_DUCKDB_THREADS"] = args.threads
 
     floor_script = Path(args.floor)
     measuring = args.scale or args.small or args.scale100
