@@ -5,12 +5,15 @@ and `campaign-warehouse run` on an empty data folder, each in a child process, a
 side: totals, the floor's reading stages against our ingestion, our dbt, checks and publish steps
 (from the Dagster event log of the run), the ratios, and the peak memory (RSS, `os.wait4`) of each.
 
-Figures (issue 9 "What to reach"):
+Figures (issue 9 "What to reach"), printed in its order:
   1. full build at `--scale` (default 10): run / floor total <= 3, ingest / floor reading <= 1.5;
   2. `--small`: a run over `generate --scale 1 --days 3` <= 25 s, a rerun with nothing new <= 15 s;
+  3. `--incremental-json FILE`: benchmarks/bench_incremental.py's --json (daily run / full refresh);
   4. checks share: every Great Expectations / aggregate check step <= 10 % of the full run;
-  5. `--scale100`: the full build at scale 100 (opt-in: half an hour, 16 GiB today).
-Figure 3 (incremental) is benchmarks/bench_incremental.py; figure 6 (CI) is `.ci/run`'s time.
+  5. `--scale100`: the full build at scale 100 (opt-in: tens of minutes) and its peak memory;
+  6. `--ci-seconds N`: `.ci/run`'s time on a fresh clone, as measured.
+`--merge FILE` adds the figures of an earlier `--json` of this script that this run did not
+measure (say the scale-100 build, run apart), so one table shows them all.
 
 Output: a markdown table (with the machine: nproc, memory) to paste into the README; `--json FILE`
 also writes the raw figures. Data goes under `--workdir` (default a temp folder, removed unless
@@ -18,6 +21,8 @@ also writes the raw figures. Data goes under `--workdir` (default a temp folder,
 
 Usage: .venv/bin/python benchmarks/bench_pipeline.py [--scale 10] [--small] [--scale100]
            [--floor ../shared/bench/floor.py] [--workdir DIR] [--keep] [--json FILE]
+           [--merge EARLIER.json] [--incremental-json FILE] [--ci-seconds N]
+           [--memory-limit 5GB] [--threads 2]
 """
 
 from __future__ import annotations
@@ -34,6 +39,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# ../shared/bench/floor.py beside the main checkout (/work/main); from a worktree (/work/wt/x), two
+# levels up
+FLOOR = (
+    next(
+        (p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if (p / "bench").is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "bench"
+    / "floor.py"
+)
 CLI = [sys.executable, "-m", "orchestration.cli"]
 HASH_KEY = "bench-key"
 FLOOR_READING = ("mailings", "audience", "dispatches", "sendgrid", "twilio", "push", "purchases")
@@ -56,9 +71,6 @@ class RunFigures:
     peak_mib: float
     steps: dict[str, float] = field(default_factory=dict)  # step key -> seconds
     ok: bool = True
-
-    def group(self, name: str) -> float:
-        return sum(s for key, s in self.steps.items() if step_group(key) == name)
 
 
 def step_group(step_key: str) -> str:
@@ -105,8 +117,14 @@ def run_floor(floor: Path, landing: Path, work: Path) -> tuple[Measured, dict[st
     return done, json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# The DuckDB resources of the measured runs (--memory-limit, --threads): CW_DUCKDB_* of every
+# connection, dbt's included; the only CW_* settings a run inherits from this benchmark.
+DUCKDB_ENV: dict[str, str] = {}
+
+
 def cli_env(data: Path, landing: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "DAGSTER_"))}
+    env.update(DUCKDB_ENV)
     env.update(
         CW_DATA_DIR=str(data),
         CW_LANDING_DIR=str(landing),
@@ -140,10 +158,18 @@ def run_pipeline(label: str, data: Path, landing: Path) -> RunFigures:
 
 def machine() -> str:
     pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
     load = os.getloadavg()[0]
     return (
-        f"{os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), "
-        f"{pages * page_size / 2**30:.0f} GiB, load average {load:.1f} at the end"
+        f"{model}, {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), "
+        f"{pages * page_size / 2**30:.0f} GiB RAM, load average {load:.1f} at the end"
     )
 
 
@@ -151,26 +177,37 @@ def ratio(ours: float, floor: float) -> str:
     return f"{ours / floor:.1f}×" if floor else "n/a"
 
 
-def full_build_rows(scale: int, floor: Measured, stages: dict, run: RunFigures) -> list[str]:
+def group_seconds(steps: dict[str, float], name: str) -> float:
+    return sum(s for key, s in steps.items() if step_group(key) == name)
+
+
+def full_build_rows(scale: int, figures: dict) -> list[str]:
+    """Figures 1, 4 (and 5 at scale 100) of one full build, from its report entry."""
+    floor, run = figures["floor"], figures["run"]
+    stages, steps = floor["stages"], run["steps"]
     reading = sum(stages.get(s, 0.0) for s in FLOOR_READING)
-    checks = run.group("checks")
-    status = "" if run.ok else " (run FAILED)"
-    return [
-        f"| scale {scale}: full run, empty data folder{status} | {run.wall:.1f} s | "
-        f"{floor.seconds:.1f} s (stages {stages.get('total', 0):.1f} s) | "
-        f"{ratio(run.wall, floor.seconds)} | ≤ 3× |",
-        f"| scale {scale}: ingest / floor's reading stages | {run.group('ingest'):.1f} s | "
-        f"{reading:.1f} s | {ratio(run.group('ingest'), reading)} | ≤ 1.5× |",
-        f"| scale {scale}: dbt steps | {run.group('dbt'):.1f} s | | | |",
-        f"| scale {scale}: check steps (GX suites and aggregates) | {checks:.1f} s | | "
-        f"{checks / run.wall:.0%} of the run | ≤ 10 % |",
-        f"| scale {scale}: publish | {run.group('publish'):.1f} s | | | |",
-        f"| scale {scale}: peak memory | {run.peak_mib / 1024:.2f} GiB | "
-        f"{floor.peak_mib / 1024:.2f} GiB | {ratio(run.peak_mib, floor.peak_mib)} | |",
+    ingest, checks = group_seconds(steps, "ingest"), group_seconds(steps, "checks")
+    status = "" if run["ok"] else " (run FAILED)"
+    figure = "5" if scale >= 100 else "1"
+    rows = [
+        f"| {figure}. scale {scale}: full run, empty data folder{status} | {run['wall']:.1f} s | "
+        f"{floor['wall']:.1f} s (stages {stages.get('total', 0):.1f} s) | "
+        f"{ratio(run['wall'], floor['wall'])} | ≤ 3× |",
+        f"| {figure}. scale {scale}: ingest / floor's reading stages | {ingest:.1f} s | "
+        f"{reading:.1f} s | {ratio(ingest, reading)} | ≤ 1.5× |",
+        f"| scale {scale}: dbt steps | {group_seconds(steps, 'dbt'):.1f} s | | | |",
+        f"| 4. scale {scale}: check steps (GX suites and aggregates) | {checks:.1f} s | | "
+        f"{checks / run['wall']:.0%} of the run | ≤ 10 % |",
+        f"| scale {scale}: publish | {group_seconds(steps, 'publish'):.1f} s | | | |",
+        f"| {figure}. scale {scale}: peak memory (largest process RSS) | "
+        f"{run['peak_mib'] / 1024:.2f} GiB | {floor['peak_mib'] / 1024:.2f} GiB | "
+        f"{ratio(run['peak_mib'], floor['peak_mib'])} | "
+        f"{'≤ 8 GiB' if scale >= 100 else ''} |",
     ]
+    return rows
 
 
-def full_build(scale: int, floor_script: Path, work: Path, report: dict) -> list[str]:
+def full_build(scale: int, floor_script: Path, work: Path, report: dict) -> None:
     landing, data = work / f"landing-{scale}", work / f"data-{scale}"
     shutil.rmtree(data, ignore_errors=True)
     if not landing.exists():
@@ -183,11 +220,12 @@ def full_build(scale: int, floor_script: Path, work: Path, report: dict) -> list
     report[f"scale_{scale}"] = {
         "floor": {"wall": floor.seconds, "peak_mib": floor.peak_mib, "stages": stages},
         "run": {"wall": run.wall, "peak_mib": run.peak_mib, "ok": run.ok, "steps": run.steps},
+        "machine": machine(),
+        "duckdb": dict(DUCKDB_ENV),
     }
-    return full_build_rows(scale, floor, stages, run)
 
 
-def small_runs(work: Path, report: dict) -> list[str]:
+def small_runs(work: Path, report: dict) -> None:
     landing, data = work / "landing-small", work / "data-small"
     shutil.rmtree(data, ignore_errors=True)
     if not landing.exists():
@@ -199,10 +237,55 @@ def small_runs(work: Path, report: dict) -> list[str]:
         name: {"wall": r.wall, "peak_mib": r.peak_mib, "ok": r.ok, "steps": r.steps}
         for name, r in (("first", first), ("nothing_new", again))
     }
+
+
+def small_rows(small: dict) -> list[str]:
+    first, again = small["first"]["wall"], small["nothing_new"]["wall"]
     return [
-        f"| scale 1, 3 days: run on an empty data folder | {first.wall:.1f} s | | | ≤ 25 s |",
-        f"| scale 1, 3 days: rerun, nothing new landed | {again.wall:.1f} s | | | ≤ 15 s |",
+        f"| 2. scale 1, 3 days: run on an empty data folder | {first:.1f} s | | | ≤ 25 s |",
+        f"| 2. scale 1, 3 days: rerun, nothing new landed | {again:.1f} s | | | ≤ 15 s |",
     ]
+
+
+def incremental_rows(incremental: dict) -> list[str]:
+    """Figure 3 from benchmarks/bench_incremental.py's --json (day N vs --full-refresh)."""
+    results = incremental.get("results", {})
+    day = next((r for k, r in results.items() if k.startswith("dbt build (day")), None)
+    full = next((r for k, r in results.items() if "full-refresh" in k), None)
+    if not (day and full):
+        return ["| 3. incremental: bench_incremental.py JSON without its two builds | | | | |"]
+    days = incremental.get("days", "?")
+    return [
+        f"| 3. scale {incremental.get('scale', '?')}, {days} days, one more day: daily run / "
+        f"`--full-refresh` | {day['wall_s']:.1f} s | {full['wall_s']:.1f} s (full refresh) | "
+        f"{day['wall_s'] / full['wall_s']:.0%} | ≤ 15 % |"
+    ]
+
+
+def table(report: dict, ci_seconds: float | None) -> list[str]:
+    """The six figures of issue 9, in its order, from what this run measured or was given."""
+    rows = [
+        "| figure (issue 9) | ours | floor / reference | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    builds = sorted(
+        (int(k.removeprefix("scale_")), v) for k, v in report.items() if k.startswith("scale_")
+    )
+    for scale, figures in builds:
+        if scale < 100:
+            rows += full_build_rows(scale, figures)
+    if "small" in report:
+        rows += small_rows(report["small"])
+    if "incremental" in report:
+        rows += incremental_rows(report["incremental"])
+    for scale, figures in builds:
+        if scale >= 100:
+            rows += full_build_rows(scale, figures)
+    if ci_seconds:
+        rows.append(
+            f"| 6. CI: `.ci/run` on a fresh clone | {ci_seconds / 60:.1f} min | | | ≤ 10 min |"
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,40 +293,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=10, help="full-build scale (0 = skip)")
     parser.add_argument("--small", action="store_true", help="also the small-landing runs")
     parser.add_argument("--scale100", action="store_true", help="also the full build at 100")
-    parser.add_argument("--floor", default=str(ROOT.parent / "shared" / "bench" / "floor.py"))
+    parser.add_argument("--floor", default=str(FLOOR))
     parser.add_argument("--workdir", help="where landing zones and data go (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the workdir")
     parser.add_argument("--json", help="also write the raw figures to this file")
+    parser.add_argument(
+        "--merge",
+        action="append",
+        default=[],
+        help="an earlier --json of this script: its figures not measured now join the table "
+        "(e.g. the scale-100 build, measured apart)",
+    )
+    parser.add_argument(
+        "--incremental-json", help="benchmarks/bench_incremental.py --json output (figure 3)"
+    )
+    parser.add_argument("--ci-seconds", type=float, help="`.ci/run`'s time on a fresh clone")
+    parser.add_argument("--memory-limit", help="CW_DUCKDB_MEMORY_LIMIT of the runs (e.g. 5GB)")
+    parser.add_argument("--threads", help="CW_DUCKDB_THREADS of the runs")
     args = parser.parse_args(argv)
+    if args.memory_limit:
+        DUCKDB_ENV["CW_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+    if args.threads:
+        DUCKDB_ENV["CW_DUCKDB_THREADS"] = args.threads
 
     floor_script = Path(args.floor)
-    if not floor_script.is_file():
+    measuring = args.scale or args.small or args.scale100
+    if measuring and not floor_script.is_file():
         print(f"bench_pipeline: no floor script at {floor_script} (--floor)", file=sys.stderr)
         return 2
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-pipeline-"))
     work.mkdir(parents=True, exist_ok=True)
     report: dict = {}
-    rows = [
-        "| figure | ours | floor | ratio | target |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
     try:
         if args.scale:
-            rows += full_build(args.scale, floor_script, work, report)
+            full_build(args.scale, floor_script, work, report)
         if args.small:
-            rows += small_runs(work, report)
+            small_runs(work, report)
         if args.scale100:
-            rows += full_build(100, floor_script, work, report)
+            full_build(100, floor_script, work, report)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
     report["machine"] = machine()
-    print("\n".join(rows))
+    for earlier in args.merge:
+        for key, value in json.loads(Path(earlier).read_text()).items():
+            report.setdefault(key, value)
+    if args.incremental_json:
+        report["incremental"] = json.loads(Path(args.incremental_json).read_text())
+    print("\n".join(table(report, args.ci_seconds)))
     print(f"\nMachine: {report['machine']}.")
     for name, figures in report.items():
         steps = figures.get("run", {}).get("steps") if isinstance(figures, dict) else None
         if steps:
             print(f"\n{name} steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+            if figures.get("machine"):
+                print(f"({name} measured on: {figures['machine']})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

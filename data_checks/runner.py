@@ -27,6 +27,7 @@ from data_checks.suites import (
     pii_column_names,
 )
 from data_checks.validation import ExpectationOutcome, quote, validate_relation
+from orchestration.settings import connect_duckdb
 
 MAX_EXAMPLES = 5
 CheckKey = tuple[tuple[str, ...], str]  # (asset key path, check name)
@@ -232,7 +233,7 @@ def run_suites(
     settings = settings or CheckSettings()
     wanted = None if checks is None else {(tuple(key), name) for key, name in checks}
     results: list[CheckResult] = []
-    with duckdb.connect(str(warehouse_path), read_only=True) as conn:
+    with connect_duckdb(warehouse_path, read_only=True) as conn:
         tables = _tables(conn)
 
         planned: dict[tuple[str, str], list[SuiteCheck]] = {}

@@ -18,6 +18,7 @@ import duckdb
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 from data_checks.outcome import CheckOutcome
+from orchestration.settings import connect_duckdb
 
 PUBLISHED_KEY = dg.AssetKey(["published", "reports"])
 EMPTIED_MARTS_CHECK = "published/reports:not_all_marts_emptied"
@@ -168,7 +169,7 @@ def published_rows(reports_path: Path) -> int:
     """Rows in the published marts (every table of reports.duckdb but `publications`)."""
     if not reports_path.exists():
         return 0
-    with duckdb.connect(str(reports_path), read_only=True) as conn:
+    with connect_duckdb(reports_path, read_only=True) as conn:
         tables = [
             name
             for (name,) in conn.execute(

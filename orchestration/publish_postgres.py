@@ -32,6 +32,8 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from orchestration.settings import connect_duckdb
+
 log = logging.getLogger(__name__)
 
 SERVED_SCHEMA = "reports"
@@ -156,7 +158,7 @@ def load_next(conn: psycopg.Connection, reports_path: Path, readers: list[str]) 
     """Load every table of `reports_path` into a fresh `reports_next`, in one transaction."""
     counts = {}
     with (
-        duckdb.connect(str(reports_path), read_only=True) as source,
+        connect_duckdb(reports_path, read_only=True) as source,
         tempfile.TemporaryDirectory(prefix="cw-postgres-copy-") as exchange,
         conn.transaction(),
         conn.cursor() as cursor,

@@ -41,7 +41,7 @@ from data_checks.outcome import CheckOutcome
 from orchestration.mart_docs import PUBLICATIONS_DOC, TableDoc, load_mart_docs
 from orchestration.publication_gate import GateDecision, decide_for_run, refusal_reason
 from orchestration.publish_postgres import PostgresPublicationError, postgres_mirror
-from orchestration.settings import Settings
+from orchestration.settings import Settings, connect_duckdb
 from orchestration.step_failures import describe_failed_steps
 from orchestration.storage_faults import fault_from_exception, fault_from_texts
 from orchestration.warehouse_lock import connect_warehouse
@@ -194,7 +194,7 @@ def _export(conn: duckdb.DuckDBPyConnection, marts: list[str], export_dir: Path)
 def _held_by_writer(path: Path) -> bool:
     """Whether a live DuckDB process is writing `path` (it holds the file's lock)."""
     try:
-        duckdb.connect(str(path), read_only=True).close()
+        connect_duckdb(path, read_only=True).close()
     except duckdb.Error as error:
         return "could not set lock" in str(error).lower()
     return False
@@ -232,7 +232,7 @@ def publish_marts(
     tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
     staged_exports = exports_dir / f".{record.version}.tmp"
 
-    with duckdb.connect(str(tmp_path)) as conn:
+    with connect_duckdb(tmp_path) as conn:
         escaped = str(warehouse_path).replace("'", "''")
         conn.execute(f"attach '{escaped}' as warehouse (read_only)")
         marts = list_marts(conn, "warehouse")
@@ -272,7 +272,7 @@ def publish_refusal(
     tmp_path = reports_path.with_name(f".{reports_path.stem}-{record.version}.tmp")
     if reports_path.exists():
         shutil.copyfile(reports_path, tmp_path)
-    with duckdb.connect(str(tmp_path)) as conn:
+    with connect_duckdb(tmp_path) as conn:
         escaped = str(warehouse_path).replace("'", "''")
         conn.execute(f"attach '{escaped}' as warehouse (read_only)")
         _write_publications(conn, record)

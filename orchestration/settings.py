@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 log = logging.getLogger(__name__)
 
 # Set in the environment of every dbt process a Dagster step starts (orchestration/assets/dbt.py),
@@ -40,9 +42,17 @@ class Settings:
     # The PostgreSQL publication (orchestration/publish_postgres.py): off without a URL.
     publish_postgres_url: str | None = None
     publish_postgres_readers: tuple[str, ...] = ()
-    # DuckDB's memory_limit (e.g. "6GB") and threads; None: DuckDB's defaults
+    # DuckDB's memory_limit (e.g. "6GB") and threads of every connection (duckdb_config); None:
+    # DuckDB's defaults (80 % of RAM, one thread per core)
     duckdb_memory_limit: str | None = None
     duckdb_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        _duckdb_config(self.duckdb_memory_limit, self.duckdb_threads)  # fails early when invalid
+
+    def duckdb_config(self) -> dict[str, str]:
+        """The DuckDB configuration of every connection the pipeline opens (see duckdb_config)."""
+        return _duckdb_config(self.duckdb_memory_limit, self.duckdb_threads)
 
     @property
     def warehouse_path(self) -> Path:
@@ -116,6 +126,44 @@ def _warn_demo_key() -> None:  # once per process, however often the settings ar
 
 def _optional_int(value: str | None) -> int | None:
     return int(value) if value is not None and value.strip() != "" else None
+
+
+# --- DuckDB's resources: one configuration for every connection -----------------------------------
+#
+# CW_DUCKDB_MEMORY_LIMIT and CW_DUCKDB_THREADS bound what every DuckDB connection of the pipeline
+# may use: ingestion's (IngestSettings, from Settings), the checks', the publication's, the
+# reports', and dbt's (dbt_project/profiles.yml reads the same env vars). The packages that do not
+# get a Settings object (data_checks, reporting) open their connections with connect_duckdb, which
+# reads the env vars, so one process-wide configuration holds whoever opens the file.
+
+
+def duckdb_config(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """DuckDB's `memory_limit` and `threads` from CW_DUCKDB_MEMORY_LIMIT / CW_DUCKDB_THREADS.
+
+    Unset or empty: left out, so DuckDB's defaults apply (80 % of RAM, one thread per core).
+    """
+    env = os.environ if environ is None else environ
+    return _duckdb_config(
+        env.get("CW_DUCKDB_MEMORY_LIMIT") or None, _optional_int(env.get("CW_DUCKDB_THREADS"))
+    )
+
+
+def _duckdb_config(memory_limit: str | None, threads: int | None) -> dict[str, str]:
+    if threads is not None and threads < 1:
+        raise ValueError(f"CW_DUCKDB_THREADS must be at least 1, got {threads}")
+    config = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = str(threads)
+    return config
+
+
+def connect_duckdb(
+    path: str | Path, read_only: bool = False, environ: Mapping[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """`duckdb.connect` with the installation's DuckDB configuration (duckdb_config)."""
+    return duckdb.connect(str(path), read_only=read_only, config=duckdb_config(environ))
 
 
 # Scheduling settings: read where the Dagster definitions are built (module import), not per run.

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import connect_duckdb
+
 log = logging.getLogger(__name__)
 
 LOCK_WAIT_SECONDS = 60.0
@@ -33,7 +35,7 @@ def connect_warehouse(
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return connect_duckdb(path, read_only=read_only)
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import connect_duckdb
+
 Row = dict[str, object]
 
 GROUP_ORDER = {"all": 0, "treatment": 1, "control": 2}
@@ -77,7 +79,7 @@ def connect(reports_path: Path) -> duckdb.DuckDBPyConnection:
         raise ReportError(
             f"no publication at {reports_path}: run `campaign-warehouse run` (or `demo`) first"
         )
-    return duckdb.connect(str(reports_path), read_only=True)
+    return connect_duckdb(reports_path, read_only=True)
 
 
 def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[Row]:

@@ -24,7 +24,14 @@ sendgrid_events as (
 
 twilio_messages as (
 
-    {{ with_partition_date(ref('stg_twilio__messages'), 'coalesce(created_at, sent_at, updated_at)') }}
+    select
+        *,
+        {{ date_of('coalesce(created_at, sent_at, updated_at)') }} as partition_date,
+        -- the body only where an opt-out keyword can be: the keyword test (upper, trim,
+        -- translate of the whole body) then costs nothing on outbound messages, even where the
+        -- optimizer evaluates it before the direction filter (DuckDB: in the shared CTE)
+        case when direction = 'inbound' then body end as inbound_body
+    from {{ ref('stg_twilio__messages') }}
 
 ),
 
@@ -218,7 +225,7 @@ twilio_opt_outs as (
     where
         copy_rank = 1
         and direction = 'inbound'
-        and {{ is_sms_opt_out('body') }}
+        and {{ is_sms_opt_out('inbound_body') }}
 
 ),
 
