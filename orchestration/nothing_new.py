@@ -45,23 +45,25 @@ create table if not exists audit.build_fingerprints (
 """
 
 
-def _code_files() -> list[Path]:
+def _code_files(root: Path) -> list[Path]:
     files = []
     for folder in CODE_FOLDERS:
-        for path in (REPO / folder).rglob("*"):
-            parts = path.relative_to(REPO).parts
+        for path in (root / folder).rglob("*"):
+            parts = path.relative_to(root).parts
             if path.is_file() and not any(p in NOT_CODE or p.startswith(".") for p in parts):
                 files.append(path)
     return sorted(files)
 
 
-def build_fingerprint(settings: Settings, checks: CheckSettings | None = None) -> str:
+def build_fingerprint(
+    settings: Settings, checks: CheckSettings | None = None, root: Path = REPO
+) -> str:
     """sha256 of what a build's result depends on besides the data: the code (every file of the
     dbt project and the Python packages), the packages' versions and the settings (except paths
     and the PII key, which change no table built from the raw rows)."""
     digest = hashlib.sha256()
-    for path in _code_files():
-        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0")
+    for path in _code_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     versions = {name: _version(name) for name in PACKAGES}
     shown = {
