@@ -224,6 +224,7 @@ def _execute(
         unchanged = _unchanged_publication(settings) if skip_if_unchanged else None
         if unchanged is not None:
             code, publication, ingest = 0, unchanged.as_publication(settings.reports_path), {}
+            warnings += [f"stale feed {feed}" for feed in unchanged.stale_feeds]
             reports = _publication_reports(settings, {**publication, "status": "published"})
         else:
             console.progress("start", "loading the pipeline (Dagster definitions, dbt manifest)")
@@ -506,7 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
             cmd_run,
             "ingest, build yesterday (UTC), check, publish",
             "Ingest every new file, build the models for yesterday (UTC), run the checks and "
-            "publish the marts and the campaign reports if every blocking check passed.",
+            "publish the marts and the campaign reports if every blocking check passed. With "
+            "nothing new (every landed file ingested before the current publication, the same "
+            "code and settings) it builds nothing and says the published version stays (exit 0).",
         ),
         (
             "backfill",

@@ -11,7 +11,8 @@ only when every one of these holds (otherwise it runs as usual):
   (`audit.build_fingerprints`, written by every dbt run, orchestration/assets/dbt.py) equals the
   current one;
 - the run is not a `--full-refresh`, and feed freshness does not block publication (a check that
-  depends on the clock, not on the data, so only a build can say).
+  depends on the clock, not on the data, so only a build can say). A stale feed's warning is
+  reported all the same: a nothing-new run is when feeds go stale.
 
 Anything that cannot be read (a damaged warehouse, a missing table) means "not known to be
 unchanged": the run goes on and meets the problem where it has its own guidance.
@@ -72,7 +73,10 @@ def build_fingerprint(
         if k not in ("landing_dir", "data_dir", "pii_hash_key")
     }
     checks = checks or CheckSettings.from_env()
-    described = {"versions": versions, "settings": shown, "checks": asdict(checks)}
+    # freshness reads the clock, not the build: a nothing-new run evaluates it itself
+    judged = {k: v for k, v in asdict(checks).items() if not k.startswith("freshness_")}
+    judged.pop("now", None)
+    described = {"versions": versions, "settings": shown, "checks": judged}
     digest.update(json.dumps(described, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -103,6 +107,7 @@ class Unchanged:
     recorded_at: str
     row_counts: dict[str, int]
     landed_files: int
+    stale_feeds: tuple[str, ...] = ()  # the freshness check's warnings, which a build would give
 
     def as_publication(self, reports_path: Path) -> dict:
         """The run's record, shaped as the CLI prints a publication (`--json` too)."""
@@ -136,6 +141,7 @@ def unchanged_publication(settings: Settings, full_refresh: bool = False) -> Unc
 
 
 def _unchanged(settings: Settings, checks: CheckSettings) -> Unchanged | None:
+    from data_checks.metrics import describe_stale, stale_feeds
     from ingestion.discovery import discover
     from ingestion.feeds import FEEDS
     from ingestion.registry import KnownFiles
@@ -164,6 +170,7 @@ def _unchanged(settings: Settings, checks: CheckSettings) -> Unchanged | None:
         if fingerprint != build_fingerprint(settings, checks):
             return None
         known = KnownFiles.load(conn)
+        _, stale = stale_feeds(conn, checks)
     with duckdb.connect(str(settings.reports_path), read_only=True) as reports:
         (published,) = reports.execute(
             "select version from main.publications where status = 'published' "
@@ -180,4 +187,5 @@ def _unchanged(settings: Settings, checks: CheckSettings) -> Unchanged | None:
         recorded_at=f"{recorded_at:%Y-%m-%d %H:%M:%S} UTC",
         row_counts=json.loads(row_counts or "{}"),
         landed_files=len(landed),
+        stale_feeds=describe_stale(stale, limit=len(stale)),
     )

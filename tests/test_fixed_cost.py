@@ -79,7 +79,8 @@ def runs(tmp_path_factory):
     out["dagster_runs"] = dagster_run_count(data)
 
     out["nothing_new"] = run_cli(["run", "--json"], env)
-    out["nothing_new_plain"] = run_cli(["run"], env)
+    # a stale feed is still reported (freshness reads the clock, not the build)
+    out["nothing_new_plain"] = run_cli(["run"], env | {"CW_FRESHNESS_MAX_AGE_HOURS": "0.0001"})
     out["reports_bytes_after"] = (data / "reports.duckdb").read_bytes()
     out["dagster_runs_after"] = dagster_run_count(data)
 
@@ -106,6 +107,7 @@ def test_nothing_new_builds_nothing_and_keeps_the_publication(runs):
     plain = runs["nothing_new_plain"]
     assert plain.returncode == 0, plain.stderr[-5000:]
     assert f"Nothing new: published version {first['version']} stays current" in plain.stdout
+    assert "stale feed sendgrid: newest file" in plain.stdout
 
 
 def test_full_refresh_and_a_new_file_build_again(runs):

@@ -39,6 +39,8 @@ def test_the_fingerprint_follows_code_and_settings_only(tmp_path):
     assert build_fingerprint(threshold, checks, root) != base
     stricter = dataclasses.replace(checks, max_unmatched_event_share=0.01)
     assert build_fingerprint(settings, stricter, root) != base
+    fresher = dataclasses.replace(checks, freshness_max_age_hours=1.0)
+    assert build_fingerprint(settings, fresher, root) == base  # evaluated by the skip itself
 
     model = root / "dbt_project" / "models" / "marts" / "mart_campaigns.sql"
     model.write_text(model.read_text() + "\n-- a comment is a code change too\n")
