@@ -147,8 +147,11 @@ def _freshness_frame(conn: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataF
     ).df()
 
 
-def feed_freshness(conn: duckdb.DuckDBPyConnection, settings: CheckSettings) -> MetricCheck:
-    """Per feed: hours since its newest loaded file (a configured feed never loaded is stale)."""
+def stale_feeds(
+    conn: duckdb.DuckDBPyConnection, settings: CheckSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per feed: hours since its newest loaded file and its limit; and the stale ones among them
+    (a configured feed never loaded is stale). Also what a nothing-new run reports."""
     now = settings.now or datetime.now(UTC).replace(tzinfo=None)
     configured = pd.DataFrame({"feed": pd.Series(list(settings.freshness_limits), dtype="str")})
     conn.register("_configured_feeds", configured)
@@ -157,13 +160,22 @@ def feed_freshness(conn: duckdb.DuckDBPyConnection, settings: CheckSettings) -> 
     finally:
         conn.unregister("_configured_feeds")
     frame["max_age_hours"] = [settings.max_age_hours(feed) for feed in frame["feed"]]
-    stale = frame[frame["age_hours"] > frame["max_age_hours"]]
-    examples = tuple(
+    return frame, frame[frame["age_hours"] > frame["max_age_hours"]]
+
+
+def describe_stale(stale: pd.DataFrame, limit: int = EXAMPLES) -> tuple[str, ...]:
+    return tuple(
         f"{row.feed}: never loaded"
         if pd.isna(row.newest_ingested_at)
         else f"{row.feed}: newest file {row.age_hours:.1f} h old (limit {row.max_age_hours:g} h)"
-        for row in stale.head(EXAMPLES).itertuples()
+        for row in stale.head(limit).itertuples()
     )
+
+
+def feed_freshness(conn: duckdb.DuckDBPyConnection, settings: CheckSettings) -> MetricCheck:
+    """Per feed: hours since its newest loaded file (a configured feed never loaded is stale)."""
+    frame, stale = stale_feeds(conn, settings)
+    examples = describe_stale(stale)
     return MetricCheck(
         FRESHNESS_KEY,
         FEED_FRESHNESS,

@@ -195,10 +195,16 @@ def run_pipeline(
     return code, publication
 
 
-def _execute(args: argparse.Namespace, plan: Callable[[Console], tuple[str | None, str | None]]):
+def _execute(
+    args: argparse.Namespace,
+    plan: Callable[[Console], tuple[str | None, str | None]],
+    skip_if_unchanged: bool = False,
+):
     """Run the pipeline quietly: logs to a file, one line per step, then the summary.
 
     `plan` runs first, inside the capture (it may generate data), and returns the days to run.
+    With `skip_if_unchanged`, a run that would build nothing new (orchestration/nothing_new.py)
+    stops there and says so: no Dagster, no dbt, no checks, the publication as it was.
     """
     from orchestration.settings import DEMO_PII_HASH_KEY, Settings
 
@@ -215,24 +221,30 @@ def _execute(args: argparse.Namespace, plan: Callable[[Console], tuple[str | Non
         if settings.pii_hash_key == DEMO_PII_HASH_KEY:
             warnings.append("CW_PII_HASH_KEY is not set: personal data is hashed with the demo key")
         start, end = plan(console)
-        console.progress("start", "loading the pipeline (Dagster definitions, dbt manifest)")
-        _ensure_dbt_manifest()
-        from orchestration.assets.dbt import DBT_ASSETS
+        unchanged = _unchanged_publication(settings) if skip_if_unchanged else None
+        if unchanged is not None:
+            code, publication, ingest = 0, unchanged.as_publication(settings.reports_path), {}
+            warnings += [f"stale feed {feed}" for feed in unchanged.stale_feeds]
+            reports = _publication_reports(settings, {**publication, "status": "published"})
+        else:
+            console.progress("start", "loading the pipeline (Dagster definitions, dbt manifest)")
+            _ensure_dbt_manifest()
+            from orchestration.assets.dbt import DBT_ASSETS
 
-        progress = RunProgress(
-            console, models_per_step={a.node_def.name: len(a.keys) for a in DBT_ASSETS}
-        )
-        started = time.time()
-        code, publication = run_pipeline(
-            start, end, full_refresh=args.full_refresh, listener=progress
-        )
-        publication["seconds"] = round(time.time() - started, 1)
-        reports = _publication_reports(settings, publication)
-        if reports:
-            console.line(f"{'reports':<9}{len(reports) - 1:,} campaign pages and an index")
+            progress = RunProgress(
+                console, models_per_step={a.node_def.name: len(a.keys) for a in DBT_ASSETS}
+            )
+            started = time.time()
+            code, publication = run_pipeline(
+                start, end, full_refresh=args.full_refresh, listener=progress
+            )
+            publication["seconds"] = round(time.time() - started, 1)
+            reports, ingest = _publication_reports(settings, publication), progress.ingest
+            if reports:
+                console.line(f"{'reports':<9}{len(reports) - 1:,} campaign pages and an index")
     publication.update(
         log=str(log_path),
-        ingest=progress.ingest,
+        ingest=ingest,
         warnings=warnings,
         reports=str(reports[0]) if reports else None,
     )
@@ -241,6 +253,19 @@ def _execute(args: argparse.Namespace, plan: Callable[[Console], tuple[str | Non
     else:
         print(_describe(publication, settings))
     return code
+
+
+def _unchanged_publication(settings):
+    """The publication a run leaves as it is because nothing new would be built (or None).
+
+    Looked at under the writer lock, so no other writer lands or publishes meanwhile."""
+    from orchestration.nothing_new import unchanged_publication
+    from orchestration.warehouse_lock import warehouse_writer_lock
+
+    if not settings.warehouse_path.exists():
+        return None
+    with warehouse_writer_lock(settings.warehouse_path, what="campaign-warehouse run"):
+        return unchanged_publication(settings)
 
 
 def _publication_reports(settings, publication: dict) -> list[Path]:
@@ -266,7 +291,7 @@ def _require_landing_dir() -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     _configure_paths(args.landing, args.data)
     _require_landing_dir()
-    return _execute(args, lambda console: (None, None))
+    return _execute(args, lambda console: (None, None), skip_if_unchanged=not args.full_refresh)
 
 
 def backfill_range(start: str, end: str) -> tuple[str, str]:
@@ -306,7 +331,13 @@ def _describe(publication: dict, settings) -> str:
     days = publication.get("partitions")
     covered = f" (days {days['start']} to {days['end']}, UTC)" if days else ""
     lines = []
-    if publication.get("status") == "published":
+    if publication.get("status") == "unchanged":
+        lines.append(
+            f"Nothing new: published version {publication['version']} stays current "
+            f"(published {publication['published_at']})"
+        )
+        lines.append(f"  {'why':<9}{publication['reason']}")
+    elif publication.get("status") == "published":
         counts = publication.get("row_counts", {})
         lines.append(
             f"Published version {publication['version']}{covered}: "
@@ -337,7 +368,7 @@ def _describe(publication: dict, settings) -> str:
         if len(warned) > 3:
             lines[-1] += f" and {len(warned) - 3} more (in the log)"
     lines += [f"  {'warning':<9}{warning}" for warning in publication.get("warnings", [])]
-    if publication.get("status") == "published":
+    if publication.get("status") in ("published", "unchanged"):
         lines.append(f"  {'marts':<9}{publication['path']}")
         if publication.get("reports"):
             lines.append(f"  {'reports':<9}{publication['reports']}")
@@ -476,7 +507,9 @@ def build_parser() -> argparse.ArgumentParser:
             cmd_run,
             "ingest, build yesterday (UTC), check, publish",
             "Ingest every new file, build the models for yesterday (UTC), run the checks and "
-            "publish the marts and the campaign reports if every blocking check passed.",
+            "publish the marts and the campaign reports if every blocking check passed. With "
+            "nothing new (every landed file ingested before the current publication, the same "
+            "code and settings) it builds nothing and says the published version stays (exit 0).",
         ),
         (
             "backfill",

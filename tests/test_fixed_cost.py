@@ -1,10 +1,12 @@
-"""A run's fixed cost: two dbt processes, and dbt parses the project once, not once per run.
+"""A run's fixed cost: nothing new skips the build; a build is two dbt processes parsed once.
 
-Two real `campaign-warehouse run`s on the smallest landing zone (`--scale 1 --days 3`) in one data
-folder: the second has nothing new. The run's window reaches dbt through `audit.run_window`, not
-through vars, so the second run's dbt re-parses nothing (dbt's own log says so); dbt's target and
-logs are under the data folder. Then the window macros, run by dbt on that warehouse, read the
-table.
+Real `campaign-warehouse run`s on the smallest landing zone (`--scale 1 --days 3`) in one data
+folder. The second has nothing new, the same code and settings, and a current publication: it
+builds nothing (no Dagster run, no dbt) and says that the published version stays. The third (a
+new file landed, all of its rows replays) builds again, and `--full-refresh` would too. The
+run's window reaches dbt through `audit.run_window`, not through vars, so a later build's dbt
+re-parses nothing (dbt's own log says so); dbt's target and logs are under the data folder. Then
+the window macros, run by dbt on that warehouse, read the table.
 """
 
 from __future__ import annotations
@@ -49,40 +51,85 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
         }
 
 
+def run_record(result) -> dict:
+    return json.loads(result.stdout[result.stdout.index("{") :])
+
+
+def dagster_run_count(data: Path) -> int:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
+        return len(instance.get_runs())
+
+
+BUILD_TIMEOUT = 1800  # seconds; generous: the suite shares a 2-core machine
+
+
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
+def runs(tmp_path_factory):
+    """The three runs' CLI results and what each left, by name."""
     from demo_data import generate
 
     landing = tmp_path_factory.mktemp("small_landing")
     generate(landing, scale=1, seed=11, start=date(2026, 10, 1), days=3)
     data = tmp_path_factory.mktemp("small_data")
     env = cli_env(data, landing)
-    first = run_cli(["run", "--json"], env)
-    assert first.returncode == 0, first.stderr[-5000:]
-    first_marts = marts(data / "warehouse.duckdb")
-    second_started = time.time()
-    second = run_cli(["run", "--json"], env)
-    assert second.returncode == 0, second.stderr[-5000:]
-    second_dbt = dbt_log_events(data / "dbt" / "logs", second_started)
-    return data, env, first, second, first_marts, second_dbt
+    out: dict = {"data": data, "env": env, "landing": landing}
+    out["first"] = run_cli(["run", "--json"], env, timeout=BUILD_TIMEOUT)
+    assert out["first"].returncode == 0, out["first"].stderr[-5000:]
+    out["first_marts"] = marts(data / "warehouse.duckdb")
+    out["reports_bytes"] = (data / "reports.duckdb").read_bytes()
+    out["dagster_runs"] = dagster_run_count(data)
+
+    out["nothing_new"] = run_cli(["run", "--json"], env)
+    # a stale feed is still reported (freshness reads the clock, not the build)
+    out["nothing_new_plain"] = run_cli(["run"], env | {"CW_FRESHNESS_MAX_AGE_HOURS": "0.0001"})
+    out["reports_bytes_after"] = (data / "reports.duckdb").read_bytes()
+    out["dagster_runs_after"] = dagster_run_count(data)
+
+    # a new file whose every row was loaded before: new bytes (one more line), nothing new inside
+    known = sorted((landing / "campaigns").rglob("*.jsonl"))[0]  # a blank line is no record
+    (known.parent / "campaigns-again.jsonl").write_bytes(known.read_bytes() + b"\n")
+    since = time.time()
+    out["replayed_file"] = run_cli(["run", "--json"], env, timeout=BUILD_TIMEOUT)
+    out["replayed_file_dbt"] = dbt_log_events(data / "dbt" / "logs", since)
+    return out
 
 
-def dbt_commands(data: Path, result) -> list[tuple[str, str]]:
-    """(step, dbt command line) of the run whose record `result` printed, from its event log."""
-    import dagster as dg
+def test_nothing_new_builds_nothing_and_keeps_the_publication(runs):
+    first, again = run_record(runs["first"]), runs["nothing_new"]
+    assert again.returncode == 0, again.stderr[-5000:]
+    record = run_record(again)
+    assert record["status"] == "unchanged"
+    assert record["version"] == first["version"]
+    assert record["row_counts"] == first["row_counts"]
+    assert runs["dagster_runs_after"] == runs["dagster_runs"]  # no Dagster run, so no dbt
+    assert runs["reports_bytes_after"] == runs["reports_bytes"]  # the published file untouched
+    plain = runs["nothing_new_plain"]
+    assert plain.returncode == 0, plain.stderr[-5000:]
+    assert f"Nothing new: published version {first['version']} stays current" in plain.stdout
+    assert "stale feed sendgrid: newest file" in plain.stdout
 
-    run_id = json.loads(result.stdout[result.stdout.index("{") :])["run_id"]
-    with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
-        return [
-            (entry.step_key, entry.user_message.removeprefix(RUNNING))
-            for entry in instance.all_logs(run_id)
-            if entry.user_message.startswith(RUNNING)
-        ]
+
+def test_a_new_file_and_full_refresh_build_again(runs):
+    from orchestration.nothing_new import unchanged_publication
+    from orchestration.settings import Settings
+
+    first, result = run_record(runs["first"]), runs["replayed_file"]
+    assert result.returncode == 0, result.stderr[-5000:]
+    record = run_record(result)
+    assert record["status"] == "published"
+    assert record["version"] != first["version"]
+    assert record["ingest"]["rows_replayed"] > 0 and record["ingest"]["rows_loaded"] == 0
+    assert marts(runs["data"] / "warehouse.duckdb") == runs["first_marts"]
+    # nothing new since that build: a run would skip, unless it is asked for a full refresh
+    settings = Settings.from_env(runs["env"])
+    assert unchanged_publication(settings).version == record["version"]
+    assert unchanged_publication(settings, full_refresh=True) is None
 
 
-def test_a_run_has_two_dbt_processes_with_the_same_vars_every_time(two_runs):
-    data, first, second = two_runs[0], two_runs[2], two_runs[3]
-    commands = [dbt_commands(data, result) for result in (first, second)]
+def test_a_build_has_two_dbt_processes_with_the_same_vars_every_time(runs):
+    commands = [dbt_commands(runs["data"], runs[name]) for name in ("first", "replayed_file")]
     steps = ["dbt_staging_and_facts", "dbt_models"]
     assert [[step for step, _ in run] for run in commands] == [steps, steps]
     vars_of = {
@@ -92,24 +139,35 @@ def test_a_run_has_two_dbt_processes_with_the_same_vars_every_time(two_runs):
     assert "window_start" not in vars_of.pop()
 
 
-def test_the_second_run_re_parses_nothing(two_runs):
-    second_dbt = two_runs[5]
-    assert len(second_dbt) == 2, second_dbt.keys()  # two dbt invocations
-    for events in second_dbt.values():
+def test_a_later_build_re_parses_nothing(runs):
+    later_dbt = runs["replayed_file_dbt"]
+    assert len(later_dbt) == 2, later_dbt.keys()  # two dbt invocations
+    for events in later_dbt.values():
         assert "PartialParsingSkipParsing" in events
         assert "UnableToPartialParse" not in events
 
 
-def test_dbt_output_is_under_the_data_folder_and_the_window_is_gone(two_runs):
-    data, second, first_marts = two_runs[0], two_runs[3], two_runs[4]
+def test_dbt_output_is_under_the_data_folder_and_the_window_is_gone(runs):
+    data = runs["data"]
     assert (data / "dbt" / "target" / "partial_parse.msgpack").exists()
     assert (data / "dbt" / "logs" / "dbt.log").exists()
-    run_id = json.loads(second.stdout[second.stdout.index("{") :])["run_id"]
+    run_id = run_record(runs["replayed_file"])["run_id"]
     assert not list((REPO / "dbt_project" / "target").glob(f"*{run_id[:7]}*"))
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from audit.run_window").fetchone() == (0,)
-    # nothing new landed: the second run's marts are the first run's
-    assert marts(data / "warehouse.duckdb") == first_marts
+
+
+def dbt_commands(data: Path, result) -> list[tuple[str, str]]:
+    """(step, dbt command line) of the run whose record `result` printed, from its event log."""
+    import dagster as dg
+
+    run_id = run_record(result)["run_id"]
+    with dg.DagsterInstance.from_config(str(data / "dagster_home")) as instance:
+        return [
+            (entry.step_key, entry.user_message.removeprefix(RUNNING))
+            for entry in instance.all_logs(run_id)
+            if entry.user_message.startswith(RUNNING)
+        ]
 
 
 def dbt_show(env: dict[str, str], data: Path, sql: str) -> dict:
@@ -153,8 +211,8 @@ def dbt_show(env: dict[str, str], data: Path, sql: str) -> dict:
     raise AssertionError(f"no dbt show output: {result.stdout[-2000:]}")
 
 
-def test_the_facts_read_the_window_from_audit_run_window(two_runs):
-    data, env = two_runs[0], two_runs[1]
+def test_the_facts_read_the_window_from_audit_run_window(runs):
+    data, env = runs["data"], runs["env"]
     warehouse = data / "warehouse.duckdb"
     sql = (
         "-- depends_on: {{ ref('stg_marketing__mailings') }}\n"  # the default lookback reads it
