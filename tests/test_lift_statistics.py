@@ -114,7 +114,7 @@ def lift_rows(tmp_path_factory) -> dict[tuple[str, str], dict]:
             "'Mailing ' || mailing_id as mailing_name, null::varchar as campaign_name "
             "from intermediate.int_mailing_recipients"
         )
-    result = _dbt(["run", "--select", "mart_group_lift"], warehouse, work)
+    result = _dbt(["run", "--select", "int_group_outcomes", "mart_group_lift"], warehouse, work)
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute("select * from marts.mart_group_lift")
