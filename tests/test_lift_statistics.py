@@ -301,4 +301,7 @@ def test_variant_cases_cover_winners_both_ways_and_none(variant_rows):
     assert variant_rows[("far_tail", "A", "B")]["prob_b_beats_a"] < 1e-20
     assert variant_rows[("equal_rates", "A", "B")]["winner"] is None
     assert variant_rows[("near_threshold", "A", "B")]["p_value"] < 0.1
-    assert variant_rows[("no_buyers", "A", "B")]["prob_b_beats_a"] == pytest.approx(0.5, abs=1e-15)
+    # No buyers on either side: no test, yet the smaller group's posterior sits higher (1/42 > 1/52).
+    no_buyers = variant_rows[("no_buyers", "A", "B")]
+    assert no_buyers["p_value"] is None and no_buyers["winner"] is None
+    assert 0.5 < no_buyers["prob_b_beats_a"] < 0.6
