@@ -2,13 +2,20 @@
 -- messages sent that date and what became of them, whenever it happened (int_message_outcomes:
 -- delivered, soft and hard bounces, unsubscribes and spam complaints attributed to them),
 -- distinct customers who clicked them, and the direct purchases credited to them
--- (int_purchase_attribution: each purchase once, on the message it is credited to). Rates are
--- over sent (delivery) and delivered messages (clicks, unsubscribes).
+-- (int_purchase_attribution: each purchase once, on the message it is credited to). cost sums
+-- the messages' prices (int_message_costs), null when no price applies to any. Rates are over
+-- sent (delivery) and delivered messages (clicks, unsubscribes).
 with
 
 messages as (
 
     select * from {{ ref('int_message_outcomes') }}
+
+),
+
+message_costs as (
+
+    select * from {{ ref('int_message_costs') }}
 
 ),
 
@@ -22,9 +29,12 @@ direct_purchases as (
 dated_messages as (
 
     select
-        *,
-        {{ date_of(to_reporting_tz('dispatched_at')) }} as report_date
+        messages.*,
+        message_costs.cost,
+        {{ date_of(to_reporting_tz('messages.dispatched_at')) }} as report_date
     from messages
+    left join message_costs
+        on messages.dispatch_id = message_costs.dispatch_id
 
 ),
 
@@ -40,7 +50,8 @@ message_counts as (
         count(case when is_hard_bounce then 1 end) as hard_bounces,
         count(distinct case when is_clicked then customer_id end) as unique_clickers,
         count(case when has_unsubscribe then 1 end) as unsubscribes,
-        count(case when has_spam_complaint then 1 end) as spam_complaints
+        count(case when has_spam_complaint then 1 end) as spam_complaints,
+        sum(cost) as total_cost
     from dated_messages
     group by channel, report_date
 
@@ -71,6 +82,7 @@ select
     cast(message_counts.spam_complaints as {{ dbt.type_bigint() }}) as spam_complaints,
     cast(coalesce(direct_sales.direct_purchases, 0) as {{ dbt.type_bigint() }}) as direct_purchases,
     cast(coalesce(direct_sales.direct_revenue, 0) as decimal(38, 2)) as direct_revenue,
+    cast(message_counts.total_cost as decimal(38, 6)) as cost, -- noqa: RF04
     {{ safe_divide('message_counts.delivered', 'message_counts.sent') }} as delivery_rate,
     {{ safe_divide('message_counts.unique_clickers', 'message_counts.delivered') }} as click_rate,
     {{ safe_divide('message_counts.unsubscribes', 'message_counts.delivered') }} as unsubscribe_rate

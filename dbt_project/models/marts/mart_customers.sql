@@ -6,7 +6,8 @@
 -- assisted + organic revenue. unsubscribed_channels: channels with a channel-wide unsubscribe
 -- attributed to the customer (int_opt_outs); suppressed_channels: channels on which an address
 -- the customer was mailed at is on the suppression list (int_suppressions). Both are sorted,
--- comma-separated, empty when none. No contact data: customer_id only.
+-- comma-separated, empty when none. in_global_holdout: the customer is in the global control
+-- group now (a holdout period without valid_to). No contact data: customer_id only.
 with
 
 dispatches as (
@@ -44,6 +45,15 @@ recipients as (
 suppressions as (
 
     select * from {{ ref('int_suppressions') }}
+
+),
+
+held_out as (
+
+    -- a holdout period the latest export leaves open (no valid_to): held out now
+    select distinct customer_id
+    from {{ ref('int_global_holdout_periods') }}
+    where valid_to is null
 
 ),
 
@@ -143,7 +153,8 @@ select
     cast(coalesce(purchase_summary.assisted_revenue, 0) as decimal(38, 2)) as assisted_revenue,
     cast(coalesce(purchase_summary.organic_revenue, 0) as decimal(38, 2)) as organic_revenue,
     cast(coalesce(unsubscribed_lists.channels, '') as {{ dbt.type_string() }}) as unsubscribed_channels,
-    cast(coalesce(suppressed_lists.channels, '') as {{ dbt.type_string() }}) as suppressed_channels
+    cast(coalesce(suppressed_lists.channels, '') as {{ dbt.type_string() }}) as suppressed_channels,
+    held_out.customer_id is not null as in_global_holdout
 from customers
 left join message_summary
     on customers.customer_id = message_summary.customer_id
@@ -153,3 +164,5 @@ left join unsubscribed_lists
     on customers.customer_id = unsubscribed_lists.customer_id
 left join suppressed_lists
     on customers.customer_id = suppressed_lists.customer_id
+left join held_out
+    on customers.customer_id = held_out.customer_id

@@ -53,20 +53,26 @@ compared as (
 
     select
         *,
-        case when is_comparable then
-            {{ wald_diff_se('conversion_b', 'members_b', 'conversion_a', 'members_a') }}
+        case
+            when is_comparable
+                then {{ wald_diff_se('conversion_b', 'members_b', 'conversion_a', 'members_a') }}
         end as se_unpooled,
-        case when is_comparable then
-            {{ pooled_rate('buyers_b', 'members_b', 'buyers_a', 'members_a') }}
+        case
+            when is_comparable
+                then {{ pooled_rate('buyers_b', 'members_b', 'buyers_a', 'members_a') }}
         end as pooled_rate,
-        case when is_comparable then
-            {{ beta_posterior_mean('buyers_b', 'members_b') }} - {{ beta_posterior_mean('buyers_a', 'members_a') }}
+        case
+            when is_comparable
+                then
+                    {{ beta_posterior_mean('buyers_b', 'members_b') }}
+                    - {{ beta_posterior_mean('buyers_a', 'members_a') }}
         end as posterior_mean_diff,
-        case when is_comparable then
-            sqrt(
-                {{ beta_posterior_variance('buyers_a', 'members_a') }}
-                + {{ beta_posterior_variance('buyers_b', 'members_b') }}
-            )
+        case
+            when is_comparable
+                then sqrt(
+                    {{ beta_posterior_variance('buyers_a', 'members_a') }}
+                    + {{ beta_posterior_variance('buyers_b', 'members_b') }}
+                )
         end as posterior_diff_sd
     from pairs
 

@@ -165,7 +165,7 @@ rated as (
         coalesce(purchase_counts.buyers, 0) as buyers,
         coalesce(purchase_counts.purchases, 0) as purchases,
         cast(coalesce(purchase_counts.revenue, 0) as decimal(38, 2)) as revenue,
-        {{ safe_divide('purchase_counts.buyers', 'member_counts.members') }} as conversion,  -- noqa: RF04
+        {{ safe_divide('coalesce(purchase_counts.buyers, 0)', 'member_counts.members') }} as conversion,  -- noqa: RF04
         {{ safe_divide('coalesce(purchase_counts.revenue, 0)', 'member_counts.members') }} as revenue_per_member
     from month_groups
     left join member_counts

@@ -59,7 +59,7 @@ folded as (
         case
             when domain_sizes.recipients >= 50 then addressed_messages.email_domain
             else 'other'
-        end as domain
+        end as published_domain
     from addressed_messages
     left join domain_sizes
         on
@@ -72,32 +72,32 @@ counted as (
 
     select
         mailing_id,
-        domain,
+        published_domain,
         count(distinct customer_id) as recipients,
         count(*) as sent,
         count(case when is_delivered then 1 end) as delivered,
         count(case when is_soft_bounce then 1 end) as soft_bounces,
         count(case when is_hard_bounce then 1 end) as hard_bounces,
         count(distinct case when was_blocked then customer_id end) as blocked,
-        count(distinct case when was_deferred then customer_id end) as deferred,
+        count(distinct case when was_deferred then customer_id end) as deferred_recipients,
         count(case when is_opened then 1 end) as opened,
         count(case when has_spam_complaint then 1 end) as spam_complaints
     from folded
-    group by mailing_id, domain
+    group by mailing_id, published_domain
 
 )
 
 select
     cast(counted.mailing_id as {{ dbt.type_string() }}) as mailing_id,
     cast(mailing_names.mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(counted.domain as {{ dbt.type_string() }}) as domain,
+    cast(counted.published_domain as {{ dbt.type_string() }}) as domain, -- noqa: RF04
     cast(counted.recipients as {{ dbt.type_bigint() }}) as recipients,
     cast(counted.sent as {{ dbt.type_bigint() }}) as sent,
     cast(counted.delivered as {{ dbt.type_bigint() }}) as delivered,
     cast(counted.soft_bounces as {{ dbt.type_bigint() }}) as soft_bounces,
     cast(counted.hard_bounces as {{ dbt.type_bigint() }}) as hard_bounces,
     cast(counted.blocked as {{ dbt.type_bigint() }}) as blocked,
-    cast(counted.deferred as {{ dbt.type_bigint() }}) as deferred,
+    cast(counted.deferred_recipients as {{ dbt.type_bigint() }}) as deferred, -- noqa: RF04
     cast(counted.opened as {{ dbt.type_bigint() }}) as opened,
     cast(counted.spam_complaints as {{ dbt.type_bigint() }}) as spam_complaints,
     {{ safe_divide('counted.delivered', 'counted.sent') }} as delivery_rate,

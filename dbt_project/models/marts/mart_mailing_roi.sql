@@ -45,7 +45,7 @@ costs as (
         mailing_id,
         count(*) as messages,
         sum(billable_units) as billable_units,
-        sum(cost) as cost,
+        sum(cost) as total_cost,
         count(case when cost is null then 1 end) as unpriced_messages
     from message_costs
     group by mailing_id
@@ -74,7 +74,7 @@ combined as (
         mailing_names.campaign_name,
         coalesce(costs.messages, 0) as messages,
         coalesce(costs.billable_units, 0) as billable_units,
-        costs.cost,
+        costs.total_cost,
         coalesce(costs.unpriced_messages, 0) as unpriced_messages,
         coalesce(claims.direct_purchases, 0) as direct_purchases,
         coalesce(claims.direct_revenue, 0) as direct_revenue,
@@ -100,12 +100,12 @@ select
     cast(channel as {{ dbt.type_string() }}) as channel,
     cast(messages as {{ dbt.type_bigint() }}) as messages,
     cast(billable_units as {{ dbt.type_bigint() }}) as billable_units,
-    cast(cost as decimal(38, 6)) as cost,
+    cast(total_cost as decimal(38, 6)) as cost, -- noqa: RF04
     cast(direct_purchases as {{ dbt.type_bigint() }}) as direct_purchases,
     cast(direct_revenue as decimal(38, 2)) as direct_revenue,
     cast(assisted_revenue as decimal(38, 2)) as assisted_revenue,
     incremental_revenue,
-    {{ safe_divide('(incremental_revenue - cost)', 'cost') }} as roi,
-    {{ safe_divide('cost', 'direct_purchases') }} as cost_per_direct_purchase,
+    {{ safe_divide('(incremental_revenue - total_cost)', 'total_cost') }} as roi,
+    {{ safe_divide('total_cost', 'direct_purchases') }} as cost_per_direct_purchase,
     cast(unpriced_messages as {{ dbt.type_bigint() }}) as unpriced_messages
 from combined
