@@ -69,10 +69,11 @@ compared as (
         end as posterior_mean_diff,
         case
             when is_comparable
-                then sqrt(
-                    {{ beta_posterior_variance('buyers_a', 'members_a') }}
-                    + {{ beta_posterior_variance('buyers_b', 'members_b') }}
-                )
+                then
+                    sqrt(
+                        {{ beta_posterior_variance('buyers_a', 'members_a') }}
+                        + {{ beta_posterior_variance('buyers_b', 'members_b') }}
+                    )
         end as posterior_diff_sd
     from pairs
 
