@@ -33,6 +33,8 @@ HASH_PATTERN = r"\b[0-9a-f]{64}\b"
 PII_COLUMN_PATTERN = r"e_?mail|phone|msisdn|(?:^|_)address$|^address_hash$|_hash$"
 # The one personal column reports.md allows in published tables.
 ALLOWED_PII_COLUMNS = frozenset({("mart_suppressions", "contact_hash")})
+# Columns whose names look personal but hold none (reports.md names them): a count of messages.
+NOT_PERSONAL_COLUMNS = frozenset({("mart_customers", "messages_email")})
 
 _EMAIL_RE = re.compile(EMAIL_PATTERN, re.ASCII)
 _PHONE_RE = re.compile(PHONE_PATTERN, re.ASCII)
@@ -43,7 +45,13 @@ _HASH_RE = re.compile(HASH_PATTERN, re.ASCII)
 class MartSpec:
     keys: tuple[str, ...]
     rates: tuple[str, ...] = ()
+    # reports.md rules of the mart's own columns: the values a column may take, and
+    # (larger, smaller) pairs where the first never falls below the second
+    value_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    not_below: tuple[tuple[str, str], ...] = ()
 
+
+CHANNELS = ("email", "sms", "push")
 
 # reports.md: the grain of every mart (its key) and its fractions in [0, 1].
 MART_SPECS: dict[str, MartSpec] = {
@@ -74,6 +82,34 @@ MART_SPECS: dict[str, MartSpec] = {
     ),
     "mart_mailing_recipients": MartSpec(("mailing_id", "customer_id")),
     "mart_suppressions": MartSpec(("contact_hash", "channel")),
+    "mart_channel_daily": MartSpec(
+        ("channel", "date"),
+        ("delivery_rate", "click_rate", "unsubscribe_rate"),
+        value_sets=(("channel", CHANNELS),),
+        not_below=(("sent", "delivered"), ("delivered", "unique_clickers"), ("sent", "mailings")),
+    ),
+    "mart_customers": MartSpec(("customer_id",)),
+    "mart_mailing_roi": MartSpec(
+        ("mailing_id",),
+        value_sets=(("channel", CHANNELS),),
+        not_below=(("billable_units", "messages"),),
+    ),
+    "mart_email_domains": MartSpec(
+        ("mailing_id", "domain"),
+        ("delivery_rate", "open_rate"),
+        not_below=(("sent", "delivered"), ("delivered", "opened")),
+    ),
+    "mart_variant_tests": MartSpec(
+        ("mailing_id", "variant_a", "variant_b"),
+        ("conversion_a", "conversion_b", "p_value", "prob_b_beats_a"),
+        not_below=(("members_a", "buyers_a"), ("members_b", "buyers_b")),
+    ),
+    "mart_global_holdout": MartSpec(
+        ("month", "grp"),
+        ("conversion", "p_value"),
+        value_sets=(("grp", ("holdout", "messaged")),),
+        not_below=(("members", "buyers"),),
+    ),
 }
 
 
@@ -102,6 +138,7 @@ UNIQUE_KEY = "gx_unique_key"
 KEYS_NOT_NULL = "gx_keys_not_null"
 RATES_IN_RANGE = "gx_rates_in_range"
 NO_PERSONAL_DATA = "gx_no_personal_data"
+COLUMN_RULES = "gx_column_rules"
 
 
 @dataclass(frozen=True)
@@ -127,8 +164,10 @@ def mask_personal_data(text: str) -> str:
 
 def declared_mart_check_names(mart: str) -> tuple[str, ...]:
     """The checks every mart gets; key checks only where MART_SPECS declares the key."""
-    keyed = (UNIQUE_KEY, KEYS_NOT_NULL) if mart in MART_SPECS else ()
-    return (*keyed, RATES_IN_RANGE, NO_PERSONAL_DATA)
+    spec = MART_SPECS.get(mart)
+    keyed = (UNIQUE_KEY, KEYS_NOT_NULL) if spec else ()
+    ruled = (COLUMN_RULES,) if spec and (spec.value_sets or spec.not_below) else ()
+    return (*keyed, RATES_IN_RANGE, *ruled, NO_PERSONAL_DATA)
 
 
 def declared_key_check_names(table: tuple[str, str]) -> tuple[str, ...]:
@@ -187,6 +226,9 @@ def mart_checks(mart: str, column_types: Mapping[str, str]) -> list[SuiteCheck]:
         )
     )
 
+    if spec and (spec.value_sets or spec.not_below):
+        checks.append(_column_rules(mart, spec))
+
     strings = tuple(c for c, t in column_types.items() if t.upper().startswith("VARCHAR"))
     value_checks = tuple(
         gxe().ExpectColumnValuesToNotMatchRegex(column=column, regex=pattern)
@@ -213,9 +255,39 @@ def mart_checks(mart: str, column_types: Mapping[str, str]) -> list[SuiteCheck]:
     return checks
 
 
+def _column_rules(mart: str, spec: MartSpec) -> SuiteCheck:
+    sets = [f"{column} in ({', '.join(values)})" for column, values in spec.value_sets]
+    orders = [f"{larger} >= {smaller}" for larger, smaller in spec.not_below]
+    return SuiteCheck(
+        ("marts", mart),
+        COLUMN_RULES,
+        f"{mart}: {'; '.join(sets + orders)}",
+        tuple(
+            dict.fromkeys(
+                [column for column, _ in spec.value_sets]
+                + [column for pair in spec.not_below for column in pair]
+            )
+        ),
+        tuple(
+            gxe().ExpectColumnValuesToBeInSet(column=column, value_set=list(values))
+            for column, values in spec.value_sets
+        )
+        + tuple(
+            gxe().ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=larger,
+                column_B=smaller,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            )
+            for larger, smaller in spec.not_below
+        ),
+    )
+
+
 def pii_column_names(mart: str, columns) -> list[str]:
-    """The column-name frame of the personal-data check (the allowed exception left out)."""
-    return [c for c in columns if (mart, c) not in ALLOWED_PII_COLUMNS]
+    """The column-name frame of the personal-data check (the allowed exceptions left out)."""
+    exempt = ALLOWED_PII_COLUMNS | NOT_PERSONAL_COLUMNS
+    return [c for c in columns if (mart, c) not in exempt]
 
 
 def key_checks(table: tuple[str, str]) -> list[SuiteCheck]:

@@ -146,11 +146,27 @@ def _compound_unique(kwargs) -> _Compiled:
     return _duplicates(columns, skip)
 
 
+def _in_set(kwargs) -> _Compiled:
+    column = quote(kwargs["column"])
+    values = ", ".join(_literal(v) for v in kwargs["value_set"])
+    predicate = f"{column} is not null and {column} not in ({values})"
+    return _Compiled(
+        (kwargs["column"],),
+        predicate,
+        f"select distinct {column} from {RELATION} where {predicate} order by 1 limit "
+        f"{MAX_EXAMPLES}",
+    )
+
+
 def _pair_greater(kwargs) -> _Compiled:
     a, b = quote(kwargs["column_A"]), quote(kwargs["column_B"])
     operator = ">=" if kwargs.get("or_equal") else ">"
-    # GX's default ignore_row_if: rows where both values are missing are skipped
-    predicate = f"not ({a} is null and {b} is null) and not coalesce({a} {operator} {b}, false)"
+    # GX's ignore_row_if: rows where both values (default) or either value are missing are skipped
+    if kwargs.get("ignore_row_if") == "either_value_is_missing":
+        skip = f"({a} is null or {b} is null)"
+    else:
+        skip = f"({a} is null and {b} is null)"
+    predicate = f"not {skip} and not coalesce({a} {operator} {b}, false)"
     return _Compiled(
         (kwargs["column_A"], kwargs["column_B"]),
         predicate,
@@ -162,6 +178,7 @@ def _pair_greater(kwargs) -> _Compiled:
 _COMPILERS: dict[str, Callable[[Mapping], _Compiled]] = {
     "expect_column_values_to_not_be_null": _not_null,
     "expect_column_values_to_be_between": _between,
+    "expect_column_values_to_be_in_set": _in_set,
     "expect_column_values_to_not_match_regex": _not_match_regex,
     "expect_column_values_to_be_unique": _unique,
     "expect_compound_columns_to_be_unique": _compound_unique,

@@ -6,7 +6,10 @@ are deduplicated, and the numbers are compared with the published marts of the r
 (`pipeline_run` fixture, data_dir/reports.duckdb).
 
 Mailings (scale-1 demo, seed 7): mlg-1001 e-mail (SendGrid) with a control group and A/B
-variants; mlg-1002 SMS (Twilio); mlg-1004 push without a control group.
+variants; mlg-1002 SMS (Twilio); mlg-1004 push without a control group. mart_channel_daily is
+recomputed for every channel and date: the messages of every provider (SendGrid, Twilio, push and
+the canonical `events` feed) by the Moscow date of their dispatch, delivered and clicked; and
+mart_global_holdout for every month: holdout and messaged members and buyers.
 """
 
 from __future__ import annotations
@@ -26,6 +29,18 @@ EMAIL, SMS, PUSH = "mlg-1001", "mlg-1002", "mlg-1004"
 MAILINGS = (EMAIL, SMS, PUSH)
 RUB = "RUB"
 DEFAULT_WINDOW_DAYS = 7
+REPORTING_TZ = "Europe/Moscow"
+CANONICAL_EVENTS = {
+    "delivered",
+    "pending",
+    "opened",
+    "clicked",
+    "soft_bounced",
+    "hard_bounced",
+    "failed",
+    "unsubscribed",
+    "spam_complaint",
+}
 ELIGIBILITY = (
     "good",
     "address_issue",
@@ -120,7 +135,7 @@ def read_feed(landing: Path, feed: str) -> pd.DataFrame:
         if not REQUIRED_COLUMNS.get(feed, set()) <= set(df.columns):
             continue  # missing_column: the file fails
         frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def iso_ts(values: pd.Series) -> pd.Series:
@@ -275,6 +290,20 @@ def load_push(landing: Path) -> pd.DataFrame:
     )
     # DECISIONLOG "Event replays": push has no id, (message_id, event, occurred_at) is the event.
     return p.loc[valid].drop_duplicates(["message_id", "event", "ts"])
+
+
+def load_canonical(landing: Path) -> pd.DataFrame:
+    e = read_feed(landing, "events")
+    e["ts"] = iso_ts(e["occurred_at"])
+    valid = (
+        e["event_id"].notna()
+        & e["provider"].notna()
+        & e["channel"].isin(["email", "sms", "push"])
+        & e["event_type"].isin(CANONICAL_EVENTS)
+        & e["ts"].notna()
+    )
+    # feeds.md: event_id is unique per event within the provider; a repeat is a replay
+    return e.loc[valid].drop_duplicates(["provider", "event_id"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,6 +469,102 @@ def recomputed(landing_zone: Path) -> dict:
     return out
 
 
+def channel_daily(landing: Path, dispatches: pd.DataFrame) -> pd.DataFrame:
+    """Per channel and Moscow date of dispatch: mailings, sent messages, delivered messages (any
+    proof of delivery: a receipt, an open or a click) and distinct customers who clicked them."""
+    sent = dispatches.loc[dispatches["status"] == "sent"].copy()
+    sendgrid = load_sendgrid(landing)
+    twilio, twilio_clicks = load_twilio(landing)
+    push = load_push(landing)
+    canonical = load_canonical(landing)
+
+    def keyed(provider: str, ids: pd.Series) -> set:
+        return {(provider, i) for i in ids.dropna()}
+
+    delivered = (
+        keyed(
+            "sendgrid",
+            sendgrid.loc[
+                sendgrid["event"].isin(["delivered", "open", "click"]), "provider_message_id"
+            ],
+        )
+        | keyed("twilio", twilio.loc[twilio["final"] == "delivered", "sid"])
+        | keyed("twilio", twilio_clicks["sms_sid"])
+        | keyed("push", push.loc[push["event"].isin(["delivered", "opened"]), "message_id"])
+    )
+    clicked = keyed("sendgrid", sendgrid.loc[sendgrid["event"] == "click", "provider_message_id"])
+    clicked |= keyed("twilio", twilio_clicks["sms_sid"])
+    proofs = canonical.loc[canonical["event_type"].isin(["delivered", "opened", "clicked"])]
+    delivered |= set(zip(proofs["provider"], proofs["provider_message_id"], strict=True))
+    clicks = canonical.loc[canonical["event_type"] == "clicked"]
+    clicked |= set(zip(clicks["provider"], clicks["provider_message_id"], strict=True))
+
+    keys = list(zip(sent["provider"], sent["provider_message_id"], strict=True))
+    sent["delivered"] = [key in delivered for key in keys]
+    sent["clicker"] = [
+        c if key in clicked else None for key, c in zip(keys, sent["customer_id"], strict=True)
+    ]
+    sent["date"] = sent["dispatched_ts"].dt.tz_convert(REPORTING_TZ).dt.date
+    daily = sent.groupby(["channel", "date"]).agg(
+        mailings=("mailing_id", "nunique"),
+        sent=("mailing_id", "size"),
+        delivered=("delivered", "sum"),
+        unique_clickers=("clicker", "nunique"),
+    )
+    return daily.astype(int)
+
+
+def load_holdout_periods(landing: Path) -> pd.DataFrame:
+    """customer_id, valid_from, valid_to (UTC) of every global holdout period."""
+    h = read_feed(landing, "holdouts")
+    if h.empty:
+        return pd.DataFrame(columns=["customer_id", "valid_from", "valid_to"])
+    h["valid_from"] = iso_ts(h["valid_from"])
+    h["valid_to"] = iso_ts(h["valid_to"])
+    valid = (
+        h["customer_id"].notna()
+        & (h["holdout"] == "global")
+        & h["valid_from"].notna()
+        & ok_ts(h["valid_to"], h["valid_to"], nullable=True)
+        & ~(h["valid_to"] < h["valid_from"])
+    )
+    h = h.loc[valid]
+    # One ingestion (the test's single run): of the exports of one period, a closed one replaces
+    # an open one and the earliest valid_to wins (DECISIONLOG "Programme feeds").
+    h = h.sort_values("valid_to", na_position="last", kind="stable")
+    return h.drop_duplicates(["customer_id", "valid_from"], keep="first")
+
+
+def global_holdout(landing: Path, mailings, audience, dispatches, purchases) -> dict:
+    """(month, grp) -> members, buyers: holdout = held out at the month's first (Moscow)
+    instant; messaged = other customers with a good audience row of a mailing sent that month."""
+    periods = load_holdout_periods(landing)
+    starts = {m: window(mailings, dispatches, m)[0] for m in mailings.index}
+    month_of = {
+        m: t.tz_convert(REPORTING_TZ).replace(tzinfo=None).to_period("M")
+        for m, t in starts.items()
+        if pd.notna(t)
+    }
+    good = audience.loc[audience["status"] == "good"]
+    bought = purchases.assign(
+        month=purchases["ts"].dt.tz_convert(REPORTING_TZ).dt.tz_localize(None).dt.to_period("M")
+    )
+    out = {}
+    for month in sorted(set(month_of.values())):
+        first = pd.Timestamp(month.start_time).tz_localize(REPORTING_TZ).tz_convert("UTC")
+        covering = (periods["valid_from"] <= first) & (
+            periods["valid_to"].isna() | (periods["valid_to"] > first)
+        )
+        held = set(periods.loc[covering, "customer_id"])
+        mailed = [m for m, mm in month_of.items() if mm == month]
+        messaged = set(good.loc[good["mailing_id"].isin(mailed), "customer_id"]) - held
+        buyers = set(bought.loc[bought["month"] == month, "customer_id"])
+        day = month.start_time.date()
+        out[(day, "holdout")] = {"members": len(held), "buyers": len(held & buyers)}
+        out[(day, "messaged")] = {"members": len(messaged), "buyers": len(messaged & buyers)}
+    return out
+
+
 @pytest.fixture(scope="module")
 def published(pipeline_run):
     data_dir, result = pipeline_run
@@ -498,3 +623,37 @@ def test_group_lift(recomputed, published, mailing):
     assert got == recomputed["lift"][mailing]
     for grp, members, buyers, conversion in rows:
         assert conversion == pytest.approx(buyers / members if members else None), grp
+
+
+def test_channel_daily(landing_zone, published):
+    expected = channel_daily(landing_zone, load_dispatches(landing_zone))
+    got = (
+        published.execute(
+            "select channel, date, mailings, sent, delivered, unique_clickers "
+            "from mart_channel_daily order by channel, date"
+        )
+        .df()
+        .set_index(["channel", "date"])
+    )
+    got.index = got.index.set_levels(pd.to_datetime(got.index.levels[1]).date, level=1)
+    assert len(expected) > 10  # three channels over several days
+    pd.testing.assert_frame_equal(got.astype(int), expected, check_names=False)
+
+
+def test_global_holdout(landing_zone, published):
+    dispatches = load_dispatches(landing_zone)
+    expected = global_holdout(
+        landing_zone,
+        load_mailings(landing_zone),
+        load_audience(landing_zone),
+        dispatches,
+        load_purchases(landing_zone),
+    )
+    rows = published.execute(
+        "select month, grp, members, buyers, conversion from mart_global_holdout"
+    ).fetchall()
+    got = {(month, grp): {"members": m, "buyers": b} for month, grp, m, b, _ in rows}
+    assert got == expected
+    assert any(v["members"] for (_, grp), v in expected.items() if grp == "messaged")
+    for _, _, members, buyers, conversion in rows:
+        assert conversion == pytest.approx(buyers / members if members else None)

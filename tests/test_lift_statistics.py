@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from scipy.special import erfc
-from scipy.stats import norm
+from scipy.stats import beta, norm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from tests.conftest import REPO
@@ -114,7 +114,7 @@ def lift_rows(tmp_path_factory) -> dict[tuple[str, str], dict]:
             "'Mailing ' || mailing_id as mailing_name, null::varchar as campaign_name "
             "from intermediate.int_mailing_recipients"
         )
-    result = _dbt(["run", "--select", "mart_group_lift"], warehouse, work)
+    result = _dbt(["run", "--select", "int_group_outcomes", "mart_group_lift"], warehouse, work)
     assert result.returncode == 0, result.stdout + result.stderr
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cursor = con.execute("select * from marts.mart_group_lift")
@@ -205,3 +205,103 @@ def test_erfc_macro_is_accurate_to_1e_12_relative(tmp_path):
             assert abs(value - expected) <= 1e-12 * expected, (x, value, expected)
     # The two-sided normal p-value it serves: erfc(|z| / sqrt 2) = 2 * norm.sf(|z|).
     assert math.isclose(float(erfc(5.7 / math.sqrt(2))), 2 * norm.sf(5.7), rel_tol=1e-12)
+
+
+# mailing_id -> {variant: (members, buyers)}; mart_variant_tests compares every pair.
+VARIANT_CASES: dict[str, dict[str, tuple[int, int]]] = {
+    "three_variants": {"A": (1000, 123), "B": (1000, 98), "C": (950, 160)},
+    "far_tail": {"A": (100, 90), "B": (100, 10)},
+    "equal_rates": {"A": (100, 10), "B": (200, 20)},
+    "tiny": {"A": (2, 1), "B": (1, 0)},
+    "near_threshold": {"A": (1000, 100), "B": (1000, 127)},
+    "no_buyers": {"A": (50, 0), "B": (40, 0)},
+}
+
+
+@pytest.fixture(scope="module")
+def variant_rows(tmp_path_factory) -> dict[tuple[str, str, str], dict]:
+    work = tmp_path_factory.mktemp("variants")
+    warehouse = work / "warehouse.duckdb"
+    outcomes = [
+        (mailing, variant, members, buyers, buyers, 10.0 * buyers)
+        for mailing, variants in VARIANT_CASES.items()
+        for variant, (members, buyers) in variants.items()
+    ]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema intermediate")
+        con.execute(
+            "create table intermediate.int_group_outcomes (mailing_id varchar, grp varchar, "
+            "members bigint, buyers bigint, purchases bigint, revenue decimal(38, 2))"
+        )
+        con.executemany(
+            "insert into intermediate.int_group_outcomes values (?, ?, ?, ?, ?, ?)", outcomes
+        )
+        # treatment and control rows are no variants: they never pair
+        con.execute(
+            "insert into intermediate.int_group_outcomes values "
+            "('three_variants', 'treatment', 2950, 381, 381, 0), "
+            "('three_variants', 'control', 500, 40, 40, 0)"
+        )
+        con.execute(
+            "create table intermediate.int_mailing_names as select distinct mailing_id, "
+            "'Mailing ' || mailing_id as mailing_name, null::varchar as campaign_name "
+            "from intermediate.int_group_outcomes"
+        )
+    result = _dbt(["run", "--select", "mart_variant_tests"], warehouse, work)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cursor = con.execute("select * from marts.mart_variant_tests")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return {(row["mailing_id"], row["variant_a"], row["variant_b"]): row for row in rows}
+
+
+def _variant_pairs():
+    for mailing, variants in VARIANT_CASES.items():
+        names = sorted(variants)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                yield mailing, a, b
+
+
+def test_every_pair_of_variants_once(variant_rows):
+    assert set(variant_rows) == set(_variant_pairs())
+
+
+@pytest.mark.parametrize(("mailing", "a", "b"), list(_variant_pairs()))
+def test_variant_statistics_match_statsmodels_and_scipy(variant_rows, mailing, a, b):
+    row = variant_rows[(mailing, a, b)]
+    (na, xa), (nb, xb) = VARIANT_CASES[mailing][a], VARIANT_CASES[mailing][b]
+    assert (row["members_a"], row["members_b"]) == (na, nb)
+    assert math.isclose(row["diff"], xb / nb - xa / na, rel_tol=1e-12, abs_tol=1e-15)
+
+    low, high = confint_proportions_2indep(xb, nb, xa, na, method="wald", compare="diff")
+    assert math.isclose(row["diff_ci_low"], low, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(row["diff_ci_high"], high, rel_tol=1e-9, abs_tol=1e-12)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, expected_p = proportions_ztest([xb, xa], [nb, na])
+    if math.isnan(expected_p):
+        assert row["p_value"] is None and row["winner"] is None
+    else:
+        assert math.isclose(row["p_value"], expected_p, rel_tol=1e-9, abs_tol=1e-300)
+        expected_winner = (b if xb / nb > xa / na else a) if expected_p < 0.05 else None
+        assert row["winner"] == expected_winner
+
+    # Beta(1 + buyers, 1 + members - buyers) posteriors, normal approximation of P(B > A).
+    post_a, post_b = beta(1 + xa, 1 + na - xa), beta(1 + xb, 1 + nb - xb)
+    z = (post_b.mean() - post_a.mean()) / math.sqrt(post_a.var() + post_b.var())
+    assert math.isclose(row["prob_b_beats_a"], norm.cdf(z), rel_tol=1e-9, abs_tol=1e-300)
+
+
+def test_variant_cases_cover_winners_both_ways_and_none(variant_rows):
+    assert variant_rows[("three_variants", "A", "C")]["winner"] == "C"
+    assert variant_rows[("far_tail", "A", "B")]["winner"] == "A"
+    assert variant_rows[("far_tail", "A", "B")]["prob_b_beats_a"] < 1e-20
+    assert variant_rows[("equal_rates", "A", "B")]["winner"] is None
+    assert variant_rows[("near_threshold", "A", "B")]["p_value"] < 0.1
+    # No buyers on either side: no test, yet the smaller group's posterior sits higher (1/42>1/52).
+    no_buyers = variant_rows[("no_buyers", "A", "B")]
+    assert no_buyers["p_value"] is None and no_buyers["winner"] is None
+    assert 0.5 < no_buyers["prob_b_beats_a"] < 0.6

@@ -78,3 +78,58 @@
 {% macro normal_two_sided_p(z) -%}
     {{ campaign_warehouse.erfc('abs(' ~ z ~ ') * 7.0710678118654752440e-1') }}
 {%- endmacro %}
+
+
+{#-
+  Comparing two proportions x1/n1 (the row's group) and x0/n0 (the group it is compared with):
+  the one definition behind mart_group_lift, mart_variant_tests and mart_global_holdout.
+  p1, p0 are the proportions as doubles; n1, n0 > 0 (callers compare only groups with members).
+-#}
+
+{# z_95(): the two-sided 95 % normal quantile. #}
+{% macro z_95() -%}
+    1.959963984540054e0
+{%- endmacro %}
+
+{# wald_diff_se(p1, n1, p0, n0): unpooled (Wald) standard error of p1 - p0. #}
+{% macro wald_diff_se(p1, n1, p0, n0) -%}
+    sqrt({{ p1 }} * (1 - {{ p1 }}) / {{ n1 }} + {{ p0 }} * (1 - {{ p0 }}) / {{ n0 }})
+{%- endmacro %}
+
+{# pooled_rate(x1, n1, x0, n0): the common proportion under the null hypothesis. #}
+{% macro pooled_rate(x1, n1, x0, n0) -%}
+    {{ campaign_warehouse.safe_divide('(' ~ x1 ~ ' + ' ~ x0 ~ ')', '(' ~ n1 ~ ' + ' ~ n0 ~ ')') }}
+{%- endmacro %}
+
+{# pooled_diff_se(pooled, n1, n0): standard error of p1 - p0 for the pooled two-proportion z-test. #}
+{% macro pooled_diff_se(pooled, n1, n0) -%}
+    sqrt(
+        {{ pooled }} * (1 - {{ pooled }})
+        * (
+            cast(1 as {{ campaign_warehouse.type_double() }}) / {{ n1 }}
+            + cast(1 as {{ campaign_warehouse.type_double() }}) / {{ n0 }}
+        )
+    )
+{%- endmacro %}
+
+{# normal_cdf(x): P(Z <= x) for a standard normal Z, = erfc(-x / sqrt(2)) / 2. #}
+{% macro normal_cdf(x) -%}
+    (0.5 * {{ campaign_warehouse.erfc('-(' ~ x ~ ') * 7.0710678118654752440e-1') }})
+{%- endmacro %}
+
+{#- The Beta(1 + successes, 1 + trials - successes) posterior of a proportion under a uniform
+    prior: its mean a / (a + b) = (1 + x) / (2 + n) and variance ab / ((a + b)^2 (a + b + 1)). -#}
+{% macro beta_posterior_mean(successes, trials) -%}
+    ((1 + {{ successes }}) / cast(2 + {{ trials }} as {{ campaign_warehouse.type_double() }}))
+{%- endmacro %}
+
+{% macro beta_posterior_variance(successes, trials) -%}
+    (
+        cast(1 + {{ successes }} as {{ campaign_warehouse.type_double() }})
+        * (1 + {{ trials }} - {{ successes }})
+        / (
+            cast(2 + {{ trials }} as {{ campaign_warehouse.type_double() }}) * (2 + {{ trials }})
+            * (3 + {{ trials }})
+        )
+    )
+{%- endmacro %}

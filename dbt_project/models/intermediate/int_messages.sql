@@ -29,6 +29,10 @@ rollup as (
             case when (event_type = 'opened' and not is_machine_open) or event_type = 'clicked' then occurred_at end
         ) as first_person_open_at,
         min(case when event_type = 'clicked' then occurred_at end) as first_clicked_at,
+        max(
+            case when (event_type = 'opened' and not is_machine_open) or event_type = 'clicked' then occurred_at end
+        ) as last_person_open_at,
+        max(case when event_type = 'clicked' then occurred_at end) as last_clicked_at,
         count(case when event_type = 'opened' and not is_machine_open then 1 end) as opens,
         count(case when event_type = 'opened' and is_machine_open then 1 end) as machine_opens,
         count(case when event_type = 'clicked' then 1 end) as clicks,
@@ -66,6 +70,8 @@ statused as (
         rollup.first_delivery_proof_at,
         rollup.first_person_open_at,
         rollup.first_clicked_at,
+        rollup.last_person_open_at,
+        rollup.last_clicked_at,
         coalesce(rollup.opens, 0) as opens,
         coalesce(rollup.machine_opens, 0) as machine_opens,
         coalesce(rollup.clicks, 0) as clicks,
@@ -107,6 +113,8 @@ select
     case when statused.final_status_rank = 4 then statused.first_delivery_proof_at end as delivered_at,
     case when statused.channel <> 'sms' then statused.first_person_open_at end as first_opened_at,
     statused.first_clicked_at,
+    case when statused.channel <> 'sms' then statused.last_person_open_at end as last_opened_at,
+    statused.last_clicked_at,
     case when statused.channel <> 'sms' then statused.first_person_open_at is not null end as is_opened,
     statused.first_clicked_at is not null as is_clicked,
     case when statused.channel = 'sms' then null else statused.opens end as opens,
