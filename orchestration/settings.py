@@ -43,6 +43,8 @@ class Settings:
     # DuckDB's memory_limit (e.g. "6GB") and threads; None: DuckDB's defaults
     duckdb_memory_limit: str | None = None
     duckdb_threads: int | None = None
+    # The engine dbt builds on: "duckdb" (the warehouse file) or "spark" (orchestration/engine.py)
+    engine: str = "duckdb"
 
     @property
     def warehouse_path(self) -> Path:
@@ -55,6 +57,11 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's files: landed raw Parquet, Spark's warehouse and its metastore."""
+        return Path(os.environ.get("CW_SPARK_DIR") or self.data_dir / "spark")
 
     @property
     def dagster_home(self) -> Path:
@@ -93,6 +100,7 @@ class Settings:
             ),
             duckdb_memory_limit=env.get("CW_DUCKDB_MEMORY_LIMIT") or None,
             duckdb_threads=_optional_int(env.get("CW_DUCKDB_THREADS")),
+            engine=engine_from(env),
         )
 
     def dbt_vars(self) -> dict[str, object]:
@@ -112,6 +120,18 @@ class Settings:
 @functools.cache
 def _warn_demo_key() -> None:  # once per process, however often the settings are read
     log.warning("CW_PII_HASH_KEY is not set: using the demo key; set it in production")
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine_from(environ: Mapping[str, str] | None = None) -> str:
+    """CW_ENGINE: the engine dbt builds on, duckdb (default) or spark."""
+    env = os.environ if environ is None else environ
+    engine = (env.get("CW_ENGINE") or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"CW_ENGINE must be one of {', '.join(ENGINES)}, got {engine!r}")
+    return engine
 
 
 def _optional_int(value: str | None) -> int | None:

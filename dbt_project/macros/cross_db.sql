@@ -22,6 +22,12 @@
 {%- endmacro %}
 
 
+{# dbt.cast(field, type) on Spark: the contracts name DuckDB's types (their empty-schema query is
+   `cast(null as <data_type>)`), and Spark has no unsized VARCHAR; its text type is STRING. #}
+{% macro spark__cast(field, type) -%}
+    cast({{ field }} as {{ 'string' if type | trim | lower == 'varchar' else type }})
+{%- endmacro %}
+
 {# type_double(): an 8-byte float (dbt.type_float() is a 4-byte REAL on DuckDB). #}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'campaign_warehouse')()) }}
@@ -145,4 +151,35 @@
     {%- set no_utm = campaign_warehouse.regexp_replace_all(no_fragment, '[?&][uU][tT][mM]_[^&]*', '') -%}
     {%- set first_separator = campaign_warehouse.regexp_replace_all(no_utm, '^([^?]*)&', '\\1?') -%}
     nullif({{ campaign_warehouse.regexp_replace_all(first_separator, '[?]$', '') }}, '')
+{%- endmacro %}
+
+
+{# register_landed_tables(): on-run-start. On Spark, the raw tables (and audit.run_window) are
+   Parquet folders that ingestion lands under CW_SPARK_DIR/landing (ingestion/spark_landing.py):
+   register each as a Spark table over its folder and see the files landed since the last run.
+   On DuckDB ingestion writes the tables themselves: nothing to do. #}
+{% macro register_landed_tables() -%}
+    {{ return(adapter.dispatch('register_landed_tables', 'campaign_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__register_landed_tables() -%}
+{%- endmacro %}
+
+{% macro spark__register_landed_tables() -%}
+    {%- if execute -%}
+        {%- set landing = env_var('CW_SPARK_DIR', '../data/spark') ~ '/landing' -%}
+        {%- set tables = [] -%}
+        {%- for source in graph.sources.values() | sort(attribute='name') -%}
+            {%- do tables.append((source.schema, source.identifier)) -%}
+        {%- endfor -%}
+        {%- do tables.append(('audit', 'run_window')) -%}
+        {%- for schema, table in tables -%}
+            {%- do run_query('create database if not exists ' ~ schema) -%}
+            {%- do run_query(
+                'create table if not exists ' ~ schema ~ '.' ~ table ~ ' using parquet location '
+                ~ dbt.string_literal(landing ~ '/' ~ schema ~ '/' ~ table)
+            ) -%}
+            {%- do run_query('refresh table ' ~ schema ~ '.' ~ table) -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
