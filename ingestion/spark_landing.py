@@ -87,9 +87,7 @@ def land_raw_tables(warehouse_path: Path, landing_dir: Path) -> dict[str, int]:
         return {table: land_table(con, table, landing_dir) for table in tables}
 
 
-def land_table_snapshot(
-    con: duckdb.DuckDBPyConnection, table: str, landing_dir: Path
-) -> Path:
+def land_table_snapshot(con: duckdb.DuckDBPyConnection, table: str, landing_dir: Path) -> Path:
     """Replace the one Parquet file of a small table (`schema.name`), e.g. audit.run_window."""
     schema, name = table.split(".")
     target = landing_dir / schema / name / f"{name}.parquet"

@@ -69,8 +69,8 @@ class Settings:
 
     @property
     def dbt_target_dir(self) -> Path:
-        """dbt's artifacts: one folder for every run, so partial parsing stays warm."""
-        return self.data_dir / "dbt" / "target"
+        """dbt's artifacts: one folder for every run (per engine), so partial parsing stays warm."""
+        return self.data_dir / "dbt" / ("target" if self.engine == "duckdb" else "target-spark")
 
     @property
     def dbt_log_dir(self) -> Path:

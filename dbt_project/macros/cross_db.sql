@@ -28,6 +28,15 @@
     cast({{ field }} as {{ 'string' if type | trim | lower == 'varchar' else type }})
 {%- endmacro %}
 
+{# dbt.listagg on Spark: dbt-spark's collect_list ignores the order; Spark 4's LISTAGG keeps it. #}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error('listagg with limit_num is not supported on Spark') }}
+    {%- endif -%}
+    listagg({{ measure }}, {{ delimiter_text }})
+    {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+{%- endmacro %}
+
 {# type_double(): an 8-byte float (dbt.type_float() is a 4-byte REAL on DuckDB). #}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'campaign_warehouse')()) }}
@@ -173,8 +182,10 @@
             {%- do tables.append((source.schema, source.identifier)) -%}
         {%- endfor -%}
         {%- do tables.append(('audit', 'run_window')) -%}
-        {%- for schema, table in tables -%}
+        {%- for schema in tables | map(attribute=0) | unique -%}
             {%- do run_query('create database if not exists ' ~ schema) -%}
+        {%- endfor -%}
+        {%- for schema, table in tables -%}
             {%- do run_query(
                 'create table if not exists ' ~ schema ~ '.' ~ table ~ ' using parquet location '
                 ~ dbt.string_literal(landing ~ '/' ~ schema ~ '/' ~ table)

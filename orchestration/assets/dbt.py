@@ -34,6 +34,7 @@ from dagster_dbt import (
 from pydantic import Field
 
 from orchestration.dbt_project import dbt_project
+from orchestration.engine import is_spark, land_run_window_for_engine, mirror_spark_tables
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from orchestration.run_window import clear_run_window, run_window_of, write_run_window
@@ -110,6 +111,9 @@ def _dbt_build(
     args = dbt_build_args(warehouse, config)
     with run_id_in_environment(context.run.run_id):
         yield from dbt.cli(args, context=context, target_path=target).stream()
+    if is_spark(warehouse.settings):
+        mirrored = mirror_spark_tables(warehouse.settings, dbt_project.manifest_path)
+        context.log.info(f"Spark tables readable in the DuckDB warehouse: {len(mirrored)}")
 
 
 @contextlib.contextmanager
@@ -161,11 +165,13 @@ def dbt_staging_and_facts(
     with warehouse.writer_lock(context):
         with warehouse.connect() as con:
             write_run_window(con, context.run.run_id, window)
+            land_run_window_for_engine(con, warehouse.settings)
         try:
             yield from _dbt_build(context, dbt, warehouse, config)
         finally:
             with warehouse.connect() as con:
                 clear_run_window(con)
+                land_run_window_for_engine(con, warehouse.settings)
 
 
 @dbt_assets(
