@@ -197,7 +197,8 @@ def test_published_marts_are_the_same_on_both_engines(duckdb_run, spark_run):
 def test_spark_day_by_day_equals_one_run_equals_full_refresh(work, day_by_day, spark_run):
     settings, dbt, _ = day_by_day
     one_run = spark_run / "warehouse.duckdb"  # facts and marts of the CLI run, read from Spark
-    daily = snapshot(settings, dbt.manifest_path, work / "snapshots" / "daily" / "warehouse.duckdb")
+    snapshots = work / "snapshots"
+    daily = snapshot(settings, dbt.manifest_path, snapshots / "daily" / "warehouse.duckdb")
     diffs = compare_warehouses(daily, one_run)
     assert not diffs, "\n".join(f"{table}: {diff}" for table, diff in diffs.items())
 
