@@ -8,8 +8,8 @@ One small demo landing (scale 1, SPARK_DAYS days) is:
   same, row for row (floating point to 1e-9);
 - built on Spark day by day (ingestion, landing for Spark, `dbt run` of the facts with that day's
   window, in this process: one Spark session for all runs), then by `--full-refresh`: the facts
-  and marts equal those of the one CLI run on Spark (incremental equivalence), and a daily run
-  replaced only the partitions of the days it rebuilt (insert_overwrite, dynamic partitions).
+  and marts equal those of the one CLI run on Spark (incremental equivalence); a run with a
+  one-day window replaces that day's partition only (insert_overwrite, dynamic partitions).
 """
 
 from __future__ import annotations
@@ -152,9 +152,8 @@ def partition_files(settings: Settings, table: str) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def day_by_day(work, source):
-    """Each day landed, ingested, landed for Spark and its facts built with that day's window;
-    then the rest (`dbt run`). Returns (settings, dbt, partition files before/after the last day's
-    daily run, the days that run rebuilt)."""
+    """Each day landed, ingested, landed for Spark and its facts built with that day's window
+    (lookback 0: the day and the dates its new rows touch); then the rest (`dbt run`)."""
     data_dir = work / "day_by_day"
     settings = Settings(landing_dir=data_dir / "landing", data_dir=data_dir, engine="spark")
     settings.landing_dir.mkdir(parents=True)
@@ -168,16 +167,12 @@ def day_by_day(work, source):
     dbt(["run", "--select", "path:models/staging"])
     days = landing_days(source)
     assert len(days) == SPARK_DAYS
-    before = after = {}
-    for i, day in enumerate(days):
+    for day in days:
         assert land_day(source, settings.landing_dir, day)
         ingest_and_land(settings)
-        if i == len(days) - 1:
-            before = partition_files(settings, FACT)
         dbt(["run", "--select", "path:models/facts"], lookback_days=0, **day_window(day))
-    after = partition_files(settings, FACT)
     dbt(["run"], **day_window(days[-1]))
-    return settings, dbt, (before, after)
+    return settings, dbt, days
 
 
 # ----------------------------------------------------------------------------- tests
@@ -194,6 +189,22 @@ def test_published_marts_are_the_same_on_both_engines(duckdb_run, spark_run):
     assert not diffs, "\n".join(f"{table}: {diff}" for table, diff in diffs.items())
 
 
+def test_a_daily_run_overwrites_only_its_partitions(day_by_day):
+    """A run with nothing new landed and a one-day window (lookback 0) replaces that day's
+    partition of the fact and leaves every other partition's files as they were."""
+    settings, dbt, days = day_by_day
+    before = partition_files(settings, FACT)
+    rebuilt = f"partition_date={days[2]}"
+    assert len(before) >= SPARK_DAYS and rebuilt in before, sorted(before)
+    dbt(["run", "--select", FACT], lookback_days=0, **day_window(days[2]))
+    after = partition_files(settings, FACT)
+    assert set(after) == set(before)
+    assert after[rebuilt] != before[rebuilt], "the window's partition was not rewritten"
+    assert {p: f for p, f in after.items() if p != rebuilt} == {
+        p: f for p, f in before.items() if p != rebuilt
+    }
+
+
 def test_spark_day_by_day_equals_one_run_equals_full_refresh(work, day_by_day, spark_run):
     settings, dbt, _ = day_by_day
     one_run = spark_run / "warehouse.duckdb"  # facts and marts of the CLI run, read from Spark
@@ -203,19 +214,6 @@ def test_spark_day_by_day_equals_one_run_equals_full_refresh(work, day_by_day, s
     assert not diffs, "\n".join(f"{table}: {diff}" for table, diff in diffs.items())
 
     dbt(["run", "--full-refresh"])
-    refreshed = snapshot(
-        settings, dbt.manifest_path, work / "snapshots" / "full" / "warehouse.duckdb"
-    )
+    refreshed = snapshot(settings, dbt.manifest_path, snapshots / "full" / "warehouse.duckdb")
     diffs = compare_warehouses(refreshed, one_run)
     assert not diffs, "\n".join(f"{table}: {diff}" for table, diff in diffs.items())
-
-
-def test_a_daily_run_overwrites_only_its_partitions(day_by_day):
-    _, _, (before, after) = day_by_day
-    assert len(before) >= SPARK_DAYS, before  # one partition per event date
-    replaced = {part for part in before if before[part] != after.get(part)}
-    kept = set(before) - replaced
-    # the last day's run rebuilt its own day and the dates its new rows touch, not all of them
-    assert replaced, "the daily run replaced no partition: the test could not fail"
-    assert kept, f"every partition was rewritten: {sorted(replaced)}"
-    assert all(before[part] == after[part] for part in kept)
