@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -67,7 +68,10 @@ def published_run(work: Path, source: Path, engine: str) -> Path:
     """`campaign-warehouse run` on `engine`; returns its data folder."""
     data_dir = work / engine
     env = cli_env(data_dir, source) | {"CW_ENGINE": engine}
+    started = time.perf_counter()
     result = run_cli(["run", "--json"], env, timeout=3600)
+    # the wall time, for the README's figures (`pytest -m spark -s`); never asserted
+    print(f"\n{engine}: campaign-warehouse run took {time.perf_counter() - started:.1f} s")
     assert result.returncode == 0, result.stderr[-4000:]
     assert json.loads(result.stdout)["status"] == "published"
     return data_dir
