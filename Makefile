@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: install prepare postgres browser demo run test lint format dev clean
+.PHONY: install prepare postgres browser demo run test lint format dev clean spark test-spark
 
 install: $(INSTALLED)
 
@@ -57,7 +57,27 @@ postgres:
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 
 test: prepare lint postgres browser
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not spark"
+
+# The Spark engine (CW_ENGINE=spark), opt-in: Debian's Java 17 when java is missing, the spark
+# extra (dbt-spark's session method, pyspark) and the Spark manifest (dbt_project/target-spark).
+SPARK_INSTALLED := $(VENV)/.spark-installed
+$(SPARK_INSTALLED): $(INSTALLED) pyproject.toml constraints.txt
+	@command -v java > /dev/null || { echo "install  Java 17 (Debian openjdk-17-jre-headless)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq openjdk-17-jre-headless > /dev/null; }
+	@echo "install  the spark extra (dbt-spark, pyspark) into $(VENV) (log: $(PIP_LOG))"
+	@$(BIN)/python -m pip install -c constraints.txt -e ".[dev,spark]" >> $(PIP_LOG) 2>&1 \
+		|| (tail -30 $(PIP_LOG); exit 1)
+	@touch $@
+
+spark: $(SPARK_INSTALLED)
+	@echo "prepare  dbt manifest for Spark (dbt parse --target spark)"
+	@CW_ENGINE=spark $(BIN)/python -m orchestration.dbt_project
+
+# Both engines on one small demo landing, and the incremental equivalence on Spark (tests/spark).
+test-spark: prepare spark
+	$(BIN)/pytest -m spark
 
 # `dagster dev` loads pyproject's [tool.dagster]: the code location is named `campaign_warehouse`.
 # The daily partitions start at the demo's first day when data/landing is a generated demo.
@@ -70,4 +90,4 @@ dev: prepare
 		CW_PARTITIONS_START=$${CW_PARTITIONS_START:-$(DEMO_START)} $(BIN)/dagster dev
 
 clean:
-	rm -rf data dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf data dbt_project/target dbt_project/target-spark dbt_project/logs .pytest_cache

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from orchestration.console import Console, RunProgress, capture_logs, log_file_path
+from orchestration.settings import ENGINES
 
 EXIT_OK = 0
 EXIT_NOT_PUBLISHED = 1
@@ -81,6 +82,22 @@ def _configure_paths(landing: str | None, data: str | None) -> None:
     if data:
         os.environ["CW_DATA_DIR"] = str(Path(data).resolve())
         os.environ["CW_WAREHOUSE_PATH"] = str(Path(data).resolve() / "warehouse.duckdb")
+
+
+def _configure_engine(engine: str | None) -> None:
+    """--engine becomes CW_ENGINE; Spark needs Java and pyspark (`make spark`): say so, exit 2."""
+    from orchestration.engine import missing_spark_runtime
+    from orchestration.settings import Settings
+
+    if engine:
+        os.environ["CW_ENGINE"] = engine
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # an unknown CW_ENGINE
+        raise UsageError(str(error)) from None
+    missing = missing_spark_runtime(settings)
+    if missing:
+        raise UsageError(f"the Spark engine needs {missing}: run `make spark`")
 
 
 def _ensure_dbt_manifest() -> None:
@@ -534,6 +551,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--verbose", action="store_true", help="show Dagster's and dbt's logs on stderr too"
         )
         cmd.add_argument("--json", action="store_true", help="print the publication record as JSON")
+        cmd.add_argument(
+            "--engine",
+            choices=ENGINES,
+            help="where dbt builds: duckdb or spark (default: $CW_ENGINE, else duckdb)",
+        )
         cmd.set_defaults(func=func)
     backfill = sub.choices["backfill"]
     backfill.add_argument("--start", required=True, help="first day (UTC), YYYY-MM-DD")
@@ -597,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stop_signals.install()
     try:
+        _configure_engine(getattr(args, "engine", None))
         return args.func(args)
     except (UsageError, UnknownReportTargetError) as error:
         print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)

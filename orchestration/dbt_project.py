@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from orchestration.engine import dbt_target, export_dbt_environment, manifest_folder
 from orchestration.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -44,16 +45,21 @@ def prepare_args(settings: Settings) -> list[str]:
     return ["parse", "--quiet", "--vars", json.dumps(settings.dbt_vars())]
 
 
+_settings = Settings.from_env()
+# The engine's profile target and manifest folder (orchestration/engine.py); dagster-dbt's
+# DbtCliResource takes the same target (orchestration/definitions.py).
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
-    prepare_project_cli_args=prepare_args(Settings.from_env()),
+    target=dbt_target(_settings),
+    target_path=manifest_folder(_settings),
+    prepare_project_cli_args=prepare_args(_settings),
 )
 
 
 def prepare_manifest() -> None:
-    """`dbt parse` into dbt_project/target: the manifest Dagster loads."""
-    os.environ.setdefault("CW_WAREHOUSE_PATH", str(Settings.from_env().warehouse_path))
+    """`dbt parse` into dbt_project/target (target-spark on Spark): the manifest Dagster loads."""
+    export_dbt_environment(Settings.from_env())
     dbt_project.preparer.prepare(dbt_project)
 
 

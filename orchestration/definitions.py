@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from orchestration.assets.checks import GREAT_EXPECTATIONS_CHECKS
@@ -11,6 +9,7 @@ from orchestration.assets.dbt import DBT_ASSETS
 from orchestration.assets.ingestion import ingest_landing_zone_asset
 from orchestration.assets.publish import published_reports
 from orchestration.dbt_project import dbt_executable, dbt_project
+from orchestration.engine import dbt_target, export_dbt_environment
 from orchestration.jobs import campaign_warehouse_job
 from orchestration.resources import Warehouse, WarehouseDbtCliResource
 from orchestration.schedules import nightly_campaign_warehouse
@@ -18,8 +17,9 @@ from orchestration.sensors import new_landed_files
 from orchestration.settings import Settings
 
 settings = Settings.from_env()
-# dbt's profile reads the warehouse path from the environment (dbt runs as a subprocess).
-os.environ.setdefault("CW_WAREHOUSE_PATH", str(settings.warehouse_path))
+# dbt's profile reads the warehouse path (and Spark's folder) from the environment (dbt runs as a
+# subprocess).
+export_dbt_environment(settings)
 
 defs = dg.Definitions(
     assets=[ingest_landing_zone_asset, *DBT_ASSETS, published_reports],
@@ -29,6 +29,8 @@ defs = dg.Definitions(
     sensors=[new_landed_files],
     resources={
         "warehouse": Warehouse(settings),
-        "dbt": WarehouseDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable),
+        "dbt": WarehouseDbtCliResource(
+            project_dir=dbt_project, target=dbt_target(settings), dbt_executable=dbt_executable
+        ),
     },
 )

@@ -46,6 +46,8 @@ class Settings:
     # DuckDB's defaults (80 % of RAM, one thread per core)
     duckdb_memory_limit: str | None = None
     duckdb_threads: int | None = None
+    # The engine dbt builds on: "duckdb" (the warehouse file) or "spark" (orchestration/engine.py)
+    engine: str = "duckdb"
 
     def __post_init__(self) -> None:
         _duckdb_config(self.duckdb_memory_limit, self.duckdb_threads)  # fails early when invalid
@@ -67,13 +69,18 @@ class Settings:
         return self.data_dir / "exports"
 
     @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's files: landed raw Parquet, Spark's warehouse and its metastore."""
+        return Path(os.environ.get("CW_SPARK_DIR") or self.data_dir / "spark")
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster_home"
 
     @property
     def dbt_target_dir(self) -> Path:
-        """dbt's artifacts: one folder for every run, so partial parsing stays warm."""
-        return self.data_dir / "dbt" / "target"
+        """dbt's artifacts: one folder for every run (per engine), so partial parsing stays warm."""
+        return self.data_dir / "dbt" / ("target" if self.engine == "duckdb" else "target-spark")
 
     @property
     def dbt_log_dir(self) -> Path:
@@ -103,6 +110,7 @@ class Settings:
             ),
             duckdb_memory_limit=env.get("CW_DUCKDB_MEMORY_LIMIT") or None,
             duckdb_threads=_optional_int(env.get("CW_DUCKDB_THREADS")),
+            engine=engine_from(env),
         )
 
     def dbt_vars(self) -> dict[str, object]:
@@ -122,6 +130,18 @@ class Settings:
 @functools.cache
 def _warn_demo_key() -> None:  # once per process, however often the settings are read
     log.warning("CW_PII_HASH_KEY is not set: using the demo key; set it in production")
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine_from(environ: Mapping[str, str] | None = None) -> str:
+    """CW_ENGINE: the engine dbt builds on, duckdb (default) or spark."""
+    env = os.environ if environ is None else environ
+    engine = (env.get("CW_ENGINE") or "duckdb").strip().lower()
+    if engine not in ENGINES:
+        raise ValueError(f"CW_ENGINE must be one of {', '.join(ENGINES)}, got {engine!r}")
+    return engine
 
 
 def _optional_int(value: str | None) -> int | None:

@@ -131,17 +131,19 @@ def day_window(day: dt.date) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- comparison
-def table_columns(path: Path) -> dict[str, list[tuple[str, str]]]:
+def table_columns(
+    path: Path, schemas: tuple[str, ...] = COMPARED_SCHEMAS
+) -> dict[str, list[tuple[str, str]]]:
     """``schema.table`` -> [(column, type)] of the compared schemas, ``_*`` columns left out."""
     with duckdb.connect(str(path), read_only=True) as con:
         rows = con.execute(
             f"""
             select table_schema, table_name, column_name, data_type
             from information_schema.columns
-            where table_schema in ({", ".join("?" for _ in COMPARED_SCHEMAS)})
+            where table_schema in ({", ".join("?" for _ in schemas)})
             order by table_schema, table_name, ordinal_position
             """,
-            list(COMPARED_SCHEMAS),
+            list(schemas),
         ).fetchall()
     out: dict[str, list[tuple[str, str]]] = {}
     for schema, table, column, dtype in rows:
@@ -158,9 +160,11 @@ def _select(alias: str, table: str, columns: list[tuple[str, str]]) -> str:
     return f"select {', '.join(exprs)} from {alias}.{table}"
 
 
-def compare_warehouses(left: Path, right: Path, sample: int = 3) -> dict[str, str]:
+def compare_warehouses(
+    left: Path, right: Path, sample: int = 3, schemas: tuple[str, ...] = COMPARED_SCHEMAS
+) -> dict[str, str]:
     """Every difference between the compared tables of two warehouses: {table: description}."""
-    left_tables, right_tables = table_columns(left), table_columns(right)
+    left_tables, right_tables = table_columns(left, schemas), table_columns(right, schemas)
     diffs: dict[str, str] = {}
     for table in sorted(set(left_tables) ^ set(right_tables)):
         diffs[table] = f"only in {left.parent.name if table in left_tables else right.parent.name}"

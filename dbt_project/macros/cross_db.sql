@@ -22,6 +22,21 @@
 {%- endmacro %}
 
 
+{# dbt.cast(field, type) on Spark: the contracts name DuckDB's types (their empty-schema query is
+   `cast(null as <data_type>)`), and Spark has no unsized VARCHAR; its text type is STRING. #}
+{% macro spark__cast(field, type) -%}
+    cast({{ field }} as {{ 'string' if type | trim | lower == 'varchar' else type }})
+{%- endmacro %}
+
+{# dbt.listagg on Spark: dbt-spark's collect_list ignores the order; Spark 4's LISTAGG keeps it. #}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error('listagg with limit_num is not supported on Spark') }}
+    {%- endif -%}
+    listagg({{ measure }}, {{ delimiter_text }})
+    {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+{%- endmacro %}
+
 {# type_double(): an 8-byte float (dbt.type_float() is a 4-byte REAL on DuckDB). #}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'campaign_warehouse')()) }}
@@ -145,4 +160,64 @@
     {%- set no_utm = campaign_warehouse.regexp_replace_all(no_fragment, '[?&][uU][tT][mM]_[^&]*', '') -%}
     {%- set first_separator = campaign_warehouse.regexp_replace_all(no_utm, '^([^?]*)&', '\\1?') -%}
     nullif({{ campaign_warehouse.regexp_replace_all(first_separator, '[?]$', '') }}, '')
+{%- endmacro %}
+
+
+{# register_landed_tables(): on-run-start. On Spark, the raw tables (and audit.run_window) are
+   Parquet folders that ingestion lands under CW_SPARK_DIR/landing (ingestion/spark_landing.py):
+   register each as a Spark table over its folder and see the files landed since the last run.
+   On DuckDB ingestion writes the tables themselves: nothing to do. #}
+{% macro register_landed_tables() -%}
+    {{ return(adapter.dispatch('register_landed_tables', 'campaign_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__register_landed_tables() -%}
+{%- endmacro %}
+
+{% macro spark__register_landed_tables() -%}
+    {%- if execute -%}
+        {%- set landing = env_var('CW_SPARK_DIR', '../data/spark') ~ '/landing' -%}
+        {%- set tables = [] -%}
+        {%- for source in graph.sources.values() | sort(attribute='name') -%}
+            {%- do tables.append((source.schema, source.identifier)) -%}
+        {%- endfor -%}
+        {%- do tables.append(('audit', 'run_window')) -%}
+        {%- for schema in tables | map(attribute=0) | unique -%}
+            {%- do run_query('create database if not exists ' ~ schema) -%}
+        {%- endfor -%}
+        {%- for schema, table in tables -%}
+            {%- do run_query(
+                'create table if not exists ' ~ schema ~ '.' ~ table ~ ' using parquet location '
+                ~ dbt.string_literal(landing ~ '/' ~ schema ~ '/' ~ table)
+            ) -%}
+            {%- do run_query('refresh table ' ~ schema ~ '.' ~ table) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Seeds on Spark: dbt-spark's session method puts each binding between quotes without escaping
+   it (a seed value with an apostrophe breaks the insert). The values go in as escaped literals. #}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_types = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set rows = [] -%}
+        {%- for row in chunk -%}
+            {%- set values = [] -%}
+            {%- for value in row -%}
+                {%- set column = agate_table.column_names[loop.index0] -%}
+                {%- set type = column_types.get(column, adapter.convert_type(agate_table, loop.index0)) -%}
+                {%- set text = value | string | replace('\\', '\\\\') | replace("'", "\\'") -%}
+                {%- do values.append(
+                    'cast(' ~ ('null' if value is none else "'" ~ text ~ "'") ~ ' as ' ~ type ~ ')'
+                ) -%}
+            {%- endfor -%}
+            {%- do rows.append('(' ~ values | join(', ') ~ ')') -%}
+        {%- endfor -%}
+        {%- set sql = 'insert into ' ~ this.render() ~ ' values ' ~ rows | join(', ') -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- do statements.append(sql) -%}
+    {%- endfor -%}
+    {{ return(statements[0]) }}
 {%- endmacro %}

@@ -34,6 +34,7 @@ from dagster_dbt import (
 from pydantic import Field
 
 from orchestration.dbt_project import dbt_project
+from orchestration.engine import is_spark, land_run_window_for_engine, mirror_spark_tables
 from orchestration.nothing_new import build_fingerprint, record_build_fingerprint
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
@@ -121,6 +122,9 @@ def _dbt_build(
     args = dbt_build_args(warehouse, config)
     with run_id_in_environment(context.run.run_id):
         yield from dbt.cli(args, context=context, target_path=target).stream()
+    if is_spark(warehouse.settings):
+        mirrored = mirror_spark_tables(warehouse.settings, dbt_project.manifest_path)
+        context.log.info(f"Spark tables readable in the DuckDB warehouse: {len(mirrored)}")
 
 
 @contextlib.contextmanager
@@ -174,11 +178,13 @@ def dbt_staging_and_facts(
             write_run_window(con, context.run.run_id, window)
             # what this build is made of: a later run with nothing new compares it (nothing_new.py)
             record_build_fingerprint(con, context.run.run_id, build_fingerprint(warehouse.settings))
+            land_run_window_for_engine(con, warehouse.settings)
         try:
             yield from _dbt_build(context, dbt, warehouse, config)
         finally:
             with warehouse.connect() as con:
                 clear_run_window(con)
+                land_run_window_for_engine(con, warehouse.settings)
 
 
 @dbt_assets(

@@ -7,6 +7,7 @@ asset keys and reports per-feed accounting as materialization metadata.
 import dagster as dg
 
 from ingestion import IngestSettings, ingest_landing_zone
+from orchestration.engine import land_raw_tables_for_engine
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 
 # Feed folder in the landing zone -> raw tables it loads (docs/architecture.md).
@@ -88,6 +89,7 @@ def ingest_landing_zone_asset(context: dg.AssetExecutionContext, warehouse: Ware
             ),
             feeds=feeds,
         )
+        land_raw_tables_for_engine(settings)
     summaries = report.feed_summaries()
     for feed in feeds:
         summary = summaries.get(feed, {})
