@@ -61,9 +61,10 @@ format: $(INSTALLED)
 	cd dbt_project && ../$(BIN)/sqlfluff fix models macros
 
 # Tests (README, "Tests"): the whole suite on two pytest-xdist workers, one file per worker at a
-# time; a build many files read (tests/conftest.py `built_once`) is made once for both.
+# time; a build many files read (tests/conftest.py `built_once`) is made once for both. The
+# 25 slowest tests and fixtures are listed at the end (benchmarks/ci_profile.md).
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 test: prepare lint system-packages
 	$(PYTEST)
