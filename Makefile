@@ -53,7 +53,8 @@ run: prepare
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && CW_WAREHOUSE_PATH=:memory: ../$(BIN)/sqlfluff lint models macros tests
+	cd dbt_project && CW_WAREHOUSE_PATH=:memory: DBT_TARGET_PATH=target/lint \
+		../$(BIN)/sqlfluff lint --processes 2 models macros tests
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
@@ -61,10 +62,11 @@ format: $(INSTALLED)
 	cd dbt_project && ../$(BIN)/sqlfluff fix models macros
 
 # Tests (README, "Tests"): the whole suite on two pytest-xdist workers, one file per worker at a
-# time; a build many files read (tests/conftest.py `built_once`) is made once for both. The
+# time, in the order tests/conftest.py sets (xdist would start the files with most tests first);
+# a build many files read (tests/conftest.py `built_once`) is made once for both. The
 # 25 slowest tests and fixtures are listed at the end (benchmarks/ci_profile.md).
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 test: prepare lint system-packages
 	$(PYTEST)

@@ -33,18 +33,30 @@ PIPELINE_FIXTURES = {"pipeline_run", "published", "small_run", "two_runs", "day_
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the pipeline tier by fixture use, and start its files first.
+    """Mark the pipeline tier by fixture use, and order the files for two xdist workers.
 
-    With xdist's `--dist loadfile` a worker takes a whole file at a time: the long files first,
-    the short ones fill the gaps at the end. A file's tests keep their order.
+    `--dist loadfile` hands a worker a whole file at a time, in this order: the pipeline files
+    first, the short ones fill the gaps at the end; among the pipeline files, one per build in
+    turn, so that the two workers start different builds instead of one waiting for the other's.
+    A file's tests keep their order.
     """
-    slow_files = set()
+    builds_of_file: dict[Path, set[str]] = {}
     for item in items:
-        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        used = PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if used:
             item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("slow"):
-            slow_files.add(item.path)
-    items.sort(key=lambda item: item.path not in slow_files)  # stable sort
+            builds_of_file.setdefault(item.path, set()).update(used)
+    files_of_build: dict[str, list[Path]] = {}
+    for path, builds in builds_of_file.items():
+        files_of_build.setdefault(min(builds, default=""), []).append(path)
+    turn = {
+        path: (position, build)
+        for build, paths in enumerate(files_of_build.values())
+        for position, path in enumerate(paths)
+    }
+    after_them = (len(items), 0)  # (a list is empty to its sort's key function)
+    items.sort(key=lambda item: turn.get(item.path, after_them))  # stable sort
 
 
 def cli_env(data_dir: Path, landing_dir: Path) -> dict[str, str]:
