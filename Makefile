@@ -7,18 +7,21 @@ MANIFEST := dbt_project/target/manifest.json
 DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 
-.PHONY: install prepare postgres browser demo run test lint format dev clean spark test-spark
+.PHONY: install prepare system-packages postgres browser demo run test test-fast test-pipeline \
+	suite lint format dev clean spark test-spark
 
 install: $(INSTALLED)
 
 # Reinstall when the dependency pins change; constraints.txt makes a fresh install resolve the same.
-# pip's output goes to a log (shown when it fails); a line per phase says what is going on.
+# uv (pinned, from PyPI into the venv) installs the pinned set in parallel: a fresh install takes
+# a minute or two where pip took five or more. Its output goes to a log (shown when it fails).
+UV_VERSION := 0.13.8
 PIP_LOG := $(VENV)/install.log
 $(INSTALLED): pyproject.toml constraints.txt
-	@echo "install  Python packages into $(VENV): a few minutes on a fresh machine (log: $(PIP_LOG))"
+	@echo "install  Python packages into $(VENV): a minute or two on a fresh machine (log: $(PIP_LOG))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --upgrade pip > $(PIP_LOG) 2>&1 || (tail -30 $(PIP_LOG); exit 1)
-	@$(BIN)/python -m pip install -c constraints.txt -e ".[dev]" >> $(PIP_LOG) 2>&1 \
+	@$(BIN)/python -m pip install uv==$(UV_VERSION) > $(PIP_LOG) 2>&1 || (tail -30 $(PIP_LOG); exit 1)
+	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e ".[dev]" >> $(PIP_LOG) 2>&1 \
 		|| (tail -30 $(PIP_LOG); exit 1)
 	@echo "install  done"
 	@touch $@
@@ -32,10 +35,17 @@ prepare: $(INSTALLED)
 demo: prepare
 	@$(BIN)/campaign-warehouse demo
 
-# Debian's Chromium for the report's browser tests (tests/report), installed only when missing.
-browser:
-	@command -v chromium > /dev/null || { echo "install  chromium (Debian) for the browser tests"; \
-		apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }
+# Debian packages the tests need, installed only when missing (we are root on CI machines):
+# Chromium for the report's browser tests (tests/report), PostgreSQL for the publication tests
+# (tests/publication/conftest.py starts a real server). One `apt-get update` for both.
+SYSTEM_PACKAGES = $$(command -v chromium > /dev/null || echo chromium) \
+	$$(ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1 || echo postgresql)
+system-packages:
+	@missing=$$(echo $(SYSTEM_PACKAGES)); [ -z "$$missing" ] || { echo "install  $$missing (Debian)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+		> /dev/null; }
+
+browser postgres: system-packages
 
 run: prepare
 	$(BIN)/campaign-warehouse run
@@ -43,21 +53,34 @@ run: prepare
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	cd dbt_project && CW_WAREHOUSE_PATH=:memory: ../$(BIN)/sqlfluff lint models macros tests
+	cd dbt_project && CW_WAREHOUSE_PATH=:memory: DBT_TARGET_PATH=target/lint \
+		../$(BIN)/sqlfluff lint --processes 2 models macros tests
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	cd dbt_project && ../$(BIN)/sqlfluff fix models macros
 
-# The PostgreSQL publication tests start a real server (tests/publication/conftest.py) from
-# Debian's `postgresql` package: installed here when missing (we are root on CI machines).
-postgres:
-	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
+# Tests (README, "Tests"): the whole suite on two pytest-xdist workers, one file per worker at a
+# time, in the order tests/conftest.py sets (xdist would start the files with most tests first);
+# a build many files read (tests/conftest.py `built_once`) is made once for both. The
+# 25 slowest tests and fixtures are listed at the end (benchmarks/ci_profile.md).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
-test: prepare lint postgres browser
-	$(BIN)/pytest -m "not spark"
+test: prepare lint system-packages
+	$(PYTEST) -m "not spark"
+
+# The fast tier (unit tests, SQL on small fixtures, no pipeline run) and the pipeline tier.
+test-fast: prepare
+	$(PYTEST) -m "not slow and not spark"
+
+test-pipeline: prepare system-packages
+	$(PYTEST) -m "slow and not spark"
+
+# The suite alone, for .ci/run (which runs the other steps of `make test` itself, timed).
+suite: $(INSTALLED)
+	$(PYTEST) -m "not spark"
 
 # The Spark engine (CW_ENGINE=spark), opt-in: Debian's Java 17 when java is missing, the spark
 # extra (dbt-spark's session method, pyspark) and the Spark manifest (dbt_project/target-spark).
@@ -67,7 +90,7 @@ $(SPARK_INSTALLED): $(INSTALLED) pyproject.toml constraints.txt
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq openjdk-17-jre-headless > /dev/null; }
 	@echo "install  the spark extra (dbt-spark, pyspark) into $(VENV) (log: $(PIP_LOG))"
-	@$(BIN)/python -m pip install -c constraints.txt -e ".[dev,spark]" >> $(PIP_LOG) 2>&1 \
+	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e ".[dev,spark]" >> $(PIP_LOG) 2>&1 \
 		|| (tail -30 $(PIP_LOG); exit 1)
 	@touch $@
 

@@ -1,10 +1,22 @@
-"""Shared fixtures: one small generated landing zone and one real end-to-end run per session."""
+"""Shared fixtures: one small generated landing zone and one real end-to-end run per session.
+
+The suite may run on several pytest-xdist workers (`make test` uses two). A build that many
+modules read (a landing zone, a pipeline run) is made once per session, whichever worker asks
+first, under a file lock; the other workers wait for it and read the same folder. Tests never
+write to such a folder: a test that changes data works on a copy (`shutil.copytree`).
+
+Tiers: a test that uses one of `PIPELINE_FIXTURES` (directly or through another fixture) is
+marked `slow`, the pipeline tier; the rest is the fast tier (`pytest -m "not slow"`).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +25,38 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "orchestration.cli"]
 TEST_HASH_KEY = "test-pii-key"
+
+# Fixtures that run the pipeline (the real CLI, or dbt over a whole landing zone): a test that
+# needs one, however indirectly, belongs to the pipeline tier.
+PIPELINE_FIXTURES = {"pipeline_run", "published", "small_run", "two_runs", "day_by_day"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the pipeline tier by fixture use, and order the files for two xdist workers.
+
+    `--dist loadfile` hands a worker a whole file at a time, in this order: the pipeline files
+    first, the short ones fill the gaps at the end; among the pipeline files, one per build in
+    turn, so that the two workers start different builds instead of one waiting for the other's.
+    A file's tests keep their order.
+    """
+    builds_of_file: dict[Path, set[str]] = {}
+    for item in items:
+        used = PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if used:
+            item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("slow"):
+            builds_of_file.setdefault(item.path, set()).update(used)
+    files_of_build: dict[str, list[Path]] = {}
+    for path, builds in builds_of_file.items():
+        files_of_build.setdefault(min(builds, default=""), []).append(path)
+    turn = {
+        path: (position, build)
+        for build, paths in enumerate(files_of_build.values())
+        for position, path in enumerate(paths)
+    }
+    after_them = (len(items), 0)  # (a list is empty to its sort's key function)
+    items.sort(key=lambda item: turn.get(item.path, after_them))  # stable sort
 
 
 def cli_env(data_dir: Path, landing_dir: Path) -> dict[str, str]:
@@ -34,19 +78,55 @@ def run_cli(args: list[str], env: dict[str, str], timeout: int = 900):
     )
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], dict]) -> tuple[Path, dict]:
+    """`build(folder)` run once per session across xdist workers; (folder, what build returned).
+
+    `build` fills an empty folder and returns a JSON-able record. The first worker to ask builds
+    under an exclusive lock; the others block on the lock, then find the record and reuse it.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, shared by its workers
+    folder, record = root / f"shared-{name}", root / f"shared-{name}.json"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            folder.mkdir()
+            record.write_text(json.dumps(build(folder)))
+    return folder, json.loads(record.read_text())
+
+
+def completed(record: dict) -> subprocess.CompletedProcess:
+    """A CLI run's result, as `built_once` stored it."""
+    return subprocess.CompletedProcess(
+        record["args"], record["returncode"], record["stdout"], record["stderr"]
+    )
+
+
+def run_record(result: subprocess.CompletedProcess) -> dict:
+    return {k: getattr(result, k) for k in ("args", "returncode", "stdout", "stderr")}
+
+
 @pytest.fixture(scope="session")
 def landing_zone(tmp_path_factory) -> Path:
     from demo_data import generate
 
-    out = tmp_path_factory.mktemp("landing")
-    generate(out, scale=1, seed=7, start=date(2026, 10, 1), days=30)
-    return out
+    def build(out: Path) -> dict:
+        generate(out, scale=1, seed=7, start=date(2026, 10, 1), days=30)
+        return {}
+
+    return built_once(tmp_path_factory, "landing", build)[0]
 
 
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory, landing_zone):
-    """`campaign-warehouse run` end to end on the generated landing zone (the real CLI)."""
-    data_dir = tmp_path_factory.mktemp("data")
-    env = cli_env(data_dir, landing_zone)
-    result = run_cli(["run", "--json"], env)
-    return data_dir, result
+    """`campaign-warehouse run` end to end on the generated landing zone (the real CLI).
+
+    Read only: a test that writes to the data folder copies it first.
+    """
+
+    def build(data_dir: Path) -> dict:
+        return run_record(run_cli(["run", "--json"], cli_env(data_dir, landing_zone)))
+
+    data_dir, record = built_once(tmp_path_factory, "pipeline-run", build)
+    return data_dir, completed(record)

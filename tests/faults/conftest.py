@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import CLI, REPO, cli_env
+from tests.conftest import CLI, REPO, built_once, cli_env, completed, run_record
 
 LANDING_START = date(2026, 11, 1)
 LANDING_DAYS = 3  # the generator's minimum
@@ -206,25 +206,31 @@ def generated_landing(tmp_path_factory) -> Path:
     """A small generated landing zone (scale 1, the minimum of days), the source of landings."""
     from demo_data import generate
 
-    out = tmp_path_factory.mktemp("generated")
-    generate(out, scale=1, seed=11, start=LANDING_START, days=LANDING_DAYS)
-    return out
+    def build(out: Path) -> dict:
+        generate(out, scale=1, seed=11, start=LANDING_START, days=LANDING_DAYS)
+        return {}
+
+    return built_once(tmp_path_factory, "faults-landing", build)[0]
 
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory, generated_landing) -> Pipeline:
     """A pipeline that published the first two landed days (the third is left to land later).
 
-    Shared by the modules of tests/faults: test_run_recovery goes on with it; the others work on
-    copies of its files.
+    Shared by the modules of tests/faults (and by xdist workers), read only: they work on copies
+    of its files (`copy_of`).
     """
-    root = tmp_path_factory.mktemp("faults")
-    (root / "landing").mkdir()
-    pipeline = Pipeline(data=root / "data", landing=root / "landing")
-    land_days(generated_landing, pipeline.landing, day_folders(generated_landing)[:2])
-    result = pipeline.run()
+
+    def build(root: Path) -> dict:
+        (root / "landing").mkdir()
+        pipeline = Pipeline(data=root / "data", landing=root / "landing")
+        land_days(generated_landing, pipeline.landing, day_folders(generated_landing)[:2])
+        return run_record(pipeline.run())
+
+    root, record = built_once(tmp_path_factory, "faults-published", build)
+    result = completed(record)
     assert result.returncode == 0, result.stderr[-3000:]
-    return pipeline
+    return Pipeline(data=root / "data", landing=root / "landing")
 
 
 def copy_of(pipeline: Pipeline, root: Path, landing: Path | None = None) -> Pipeline:
@@ -233,4 +239,13 @@ def copy_of(pipeline: Pipeline, root: Path, landing: Path | None = None) -> Pipe
     copy.data.mkdir(parents=True, exist_ok=True)
     for name in ("warehouse.duckdb", "reports.duckdb"):
         shutil.copy2(pipeline.data / name, copy.data / name)
+    return copy
+
+
+def continued_from(pipeline: Pipeline, root: Path) -> Pipeline:
+    """A pipeline that goes on from `pipeline`: copies of its whole data folder (Dagster's run
+    history and dbt's target included) and of its landing zone, which it may land more days in."""
+    copy = Pipeline(data=root / "data", landing=root / "landing")
+    shutil.copytree(pipeline.data, copy.data)
+    shutil.copytree(pipeline.landing, copy.landing)
     return copy

@@ -22,6 +22,7 @@ from orchestration.warehouse_lock import warehouse_writer_lock, writer_lock_path
 from tests.faults.conftest import (
     RERUN_TIMEOUT_SECONDS,
     assert_exact_accounting,
+    continued_from,
     day_folders,
     kill,
     land_days,
@@ -55,8 +56,8 @@ def _slots_held_by(pipeline, run_id: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def pipeline(published):
-    return published
+def pipeline(published, tmp_path_factory):
+    return continued_from(published, tmp_path_factory.mktemp("recovery"))
 
 
 def test_first_publication(pipeline, state):
