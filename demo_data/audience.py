@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from . import timefmt as tf
 from .campaigns import Mailing
 from .period import DAY, HOUR, MINUTE, Period
+from .programme import Holdout
 from .rng import choice_idx, stream
 from .sink import Sink
 from .strings import HEX, concat, const, ints, nullify, substr, take, tokens, where
@@ -58,6 +59,8 @@ class ContactState:
     unsub_t: dict[str, np.ndarray]  # by channel
     category_unsub_t: dict[str, np.ndarray]
     last_contact_t: np.ndarray
+    # the global holdout: the platform keeps its members out of every audience (programme.py)
+    holdout: Holdout | None = None
 
     @classmethod
     def initial(cls, seed: int, n: int, period: Period, categories: list[str]) -> ContactState:
@@ -93,7 +96,10 @@ def build_audience(m: Mailing, world: World, state: ContactState, seed: int) -> 
         pool = (c.platform >= 0) | (rng.random(c.n) < 0.04)
     else:
         pool = np.ones(c.n, dtype=bool)
-    cust = np.flatnonzero(pool & (rng.random(c.n) < m.audience_share))
+    drawn = pool & (rng.random(c.n) < m.audience_share)
+    if state.holdout is not None:
+        drawn &= ~state.holdout.held_out(t)
+    cust = np.flatnonzero(drawn)
     n = len(cust)
 
     no_address = {"email": ~c.has_email, "sms": ~c.has_phone, "push": c.platform < 0}[m.channel]

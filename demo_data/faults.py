@@ -44,6 +44,12 @@ TS_IMPLAUSIBLE = (
 EMAIL_AS_ID = ("ivan.petrov@example.com", "Maria.Ivanova@Mail.RU")
 PHONE_AS_ID = ("+7 (912) 345-67-89", "+79031112233")
 
+# a holdout period that ends before it starts (every valid_from is after 2001)
+VALID_TO_BEFORE_FROM = ("2001-01-01T00:00:00+03:00",)
+# a price per unit with more decimals than its column keeps (6), and a negative one
+PRICE_TOO_PRECISE = ("2.41255551", "0.1234567")
+PRICE_NEGATIVE = ("-2.35", "-0.12")
+
 # feed -> kind -> [(column, candidate values)]
 RowFaults = dict[str, list[tuple[str, tuple]]]
 ROW_FAULTS: dict[str, RowFaults] = {
@@ -128,6 +134,21 @@ ROW_FAULTS: dict[str, RowFaults] = {
         "currency": [("currency", ("USD",))],
         "malformed_json": [("order_id", (None,))],
         "personal_data": [("utm_source", EMAIL_AS_ID), ("utm_medium", PHONE_AS_ID)],
+    },
+    "holdouts": {
+        "unparseable_timestamp": [("valid_from", TS_BAD), ("valid_to", TS_BAD)],
+        "implausible_timestamp": [("valid_from", TS_IMPLAUSIBLE)],
+        "unknown_enum": [("holdout", ("regional", "local"))],
+        "missing_required": [("customer_id", NULL), ("valid_from", NULL)],
+        "personal_data": [("customer_id", EMAIL_AS_ID + PHONE_AS_ID)],
+        "period_order": [("valid_to", VALID_TO_BEFORE_FROM)],
+    },
+    "message_prices": {
+        "unknown_enum": [("unit", ("character",)), ("channel", ("fax",))],
+        "currency": [("currency", ("USD",))],
+        "non_numeric": [("price", ("N/A", "2,35"))],
+        "too_many_decimals": [("price", PRICE_TOO_PRECISE)],
+        "negative_amount": [("price", PRICE_NEGATIVE)],
     },
 }
 FRESH_ID = {"sendgrid": "sg_event_id", "events": "event_id"}

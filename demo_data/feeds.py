@@ -319,6 +319,29 @@ _add(
     )
 )
 
+_add(
+    FeedSpec(
+        "holdouts",
+        ("customer_id", "holdout", "valid_from", "valid_to"),
+        ("csv",),
+        "holdouts",
+        replay="record",
+        replay_rate=0.002,
+        required=("customer_id", "holdout", "valid_from"),
+        text=("customer_id", "holdout", "valid_from", "valid_to"),
+    )
+)
+_add(
+    FeedSpec(
+        "message_prices",
+        ("channel", "provider", "unit", "price", "currency", "valid_from"),
+        ("csv",),
+        "message_prices",
+        required=("channel", "provider", "unit", "price", "currency", "valid_from"),
+        text=("channel", "unit", "price", "currency", "valid_from"),
+    )
+)
+
 FEED_ORDER: tuple[str, ...] = tuple(FEEDS)
 
 EXTENSIONS = {

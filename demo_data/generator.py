@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from . import campaigns, faults
+from . import campaigns, faults, programme
 from .audience import ContactState
 from .commerce import Commerce, Purchases, uplift
 from .messaging import run_mailing
@@ -44,9 +44,12 @@ def generate(
     campaigns.write_exports(sink, plan, period, seed)
     campaigns.write_products(sink, world, period, seed)
 
+    programme.write_message_prices(sink, plan, period, seed)
     state = ContactState.initial(
         seed, world.customers.n, period, [m.category for m in plan.mailings]
     )
+    state.holdout = programme.draw_holdout(seed, world, period)
+    programme.write_holdouts(sink, world, state.holdout, period, seed)
     extra: list[Purchases] = []
     expected: dict[str, dict] = {}
     for pos, m in enumerate(plan.mailings):

@@ -25,6 +25,20 @@ LAST_NAMES = (  # noqa: SIM905
 DOMAINS = ("mail.ru", "yandex.ru", "gmail.com", "icloud.com", "bk.ru", "inbox.ru", "outlook.com")
 DOMAIN_WEIGHTS = (0.30, 0.25, 0.18, 0.11, 0.06, 0.05, 0.05)
 ICLOUD = DOMAINS.index("icloud.com")
+# The long tail of mailbox domains: besides the big providers above, work addresses at many small
+# company domains with a Zipf-like size (a few with hundreds of people, most with a handful).
+COMPANY_SHARE = 0.17
+COMPANY_DOMAINS_PER_SQRT_SCALE = 160
+COMPANY_ZIPF = 1.1
+COMPANY_STEMS = (  # noqa: SIM905
+    "vektor alfa severstal uralmash volga neva baltika sibir amur kama oka don ladoga onega "
+    "taiga polus zenit orion kristall granit rubin almaz yantar sokol berkut kedr dubrava "
+    "zarya rassvet progress energiya signal impuls format profil optima"
+).split()
+COMPANY_KINDS = (  # noqa: SIM905
+    "group tech soft trade stroy logistic pharm agro service media energo bank invest"
+).split()
+COMPANY_TLDS = (".ru", ".com", ".net", ".su")
 
 PLATFORMS = ("ios", "android", "web")
 
@@ -188,14 +202,18 @@ def _customers(seed: int, scale: int, stores: Stores) -> Customers:
     local_b = concat(take([s[0] for s in FIRST_NAMES], first), ln, num)
     local_c = concat(ln, "_", f, num)
     local = where(pattern == 0, local_a, where(pattern == 1, local_b, local_c))
-    email = concat(local, "@", take(DOMAINS, domain))
+    big = take(DOMAINS, domain)
+    big_cap = take([d.upper() if i % 2 else d.capitalize() for i, d in enumerate(DOMAINS)], domain)
+    company, company_name = _company_domains(seed, scale, n)
+    domain_name = where(company >= 0, company_name, big)
+    email = concat(local, "@", domain_name)
     cap = concat(
         take([s.capitalize() for s in FIRST_NAMES], first),
         ".",
         take([s.capitalize() for s in LAST_NAMES], last),
         num,
         "@",
-        take([d.upper() if i % 2 else d.capitalize() for i, d in enumerate(DOMAINS)], domain),
+        where(company >= 0, company_name, big_cap),
     )
     style = rng.random(n)
     # the CRM keeps what people typed: some capitalized, some with stray spaces
@@ -225,7 +243,7 @@ def _customers(seed: int, scale: int, stores: Stores) -> Customers:
     platform = np.where(
         rng.random(n) < 0.42, choice_idx(rng, np.array([0.45, 0.5, 0.05]), n), -1
     ).astype(np.int8)
-    icloud = domain == ICLOUD
+    icloud = (domain == ICLOUD) & (company < 0)
     email_dead = has_email & (rng.random(n) < 0.012)
     dead_phone = has_phone & (rng.random(n) < 0.015)
     dead_codes = np.array([30005, 21614, 30006, 30007])
@@ -253,6 +271,30 @@ def _customers(seed: int, scale: int, stores: Stores) -> Customers:
         online_share,
         home_store,
     )
+
+
+def company_domain_names(count: int) -> list[str]:
+    """``count`` distinct small-company domains (``vektor-tech.ru``, ``amur-group.com``, ...)."""
+    per_tld = len(COMPANY_STEMS) * len(COMPANY_KINDS)
+    if count > per_tld * len(COMPANY_TLDS):
+        raise ValueError(f"at most {per_tld * len(COMPANY_TLDS)} company domains")
+    out = []
+    for k in range(count):
+        stem = COMPANY_STEMS[k % len(COMPANY_STEMS)]
+        kind = COMPANY_KINDS[(k // len(COMPANY_STEMS)) % len(COMPANY_KINDS)]
+        out.append(f"{stem}-{kind}{COMPANY_TLDS[k // per_tld]}")
+    return out
+
+
+def _company_domains(seed: int, scale: int, n: int) -> tuple[np.ndarray, pa.Array]:
+    """Per customer: the index of a company domain (-1: a big provider's address) and its name.
+    From a stream of its own, so the other customer attributes stay as they were."""
+    rng = stream(seed, "world", "company-domains")
+    count = int(COMPANY_DOMAINS_PER_SQRT_SCALE * np.sqrt(scale))
+    names = company_domain_names(count)
+    size = 1.0 / (1.0 + rng.permutation(count)) ** COMPANY_ZIPF
+    company = np.where(rng.random(n) < COMPANY_SHARE, choice_idx(rng, size, n), -1)
+    return company, take(names, np.maximum(company, 0))
 
 
 def _stores(seed: int, scale: int) -> Stores:

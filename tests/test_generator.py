@@ -33,6 +33,8 @@ EXPECTED_FORMATS = {
     "receipts": {"csv", "csv.gz", "parquet"},
     "receipt_lines": {"csv", "csv.gz", "parquet"},
     "orders": {"ndjson", "jsonl"},
+    "holdouts": {"csv"},
+    "message_prices": {"csv"},
 }
 RFC2822 = (
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-2]\d|3[01]) \w{3} \d{4} "
@@ -298,6 +300,24 @@ def test_every_bad_row_kind_is_where_the_manifest_says(feeds: dict, base: tuple)
             "missing_required": lambda d: missing(d["message_id"]) & ~malformed(d),
             "unparseable_timestamp": lambda d: bad_iso(d["occurred_at"]),
             "malformed_json": malformed,
+        },
+        "holdouts": {
+            "unparseable_timestamp": lambda d: bad_iso(d["valid_from"]) | bad_iso(d["valid_to"]),
+            "implausible_timestamp": lambda d: implausible_ts(d["valid_from"]),
+            "unknown_enum": lambda d: not_in(d["holdout"], {"global"}),
+            "missing_required": lambda d: missing(d["customer_id"]) | missing(d["valid_from"]),
+            "personal_data": lambda d: personal_data(d["customer_id"]),
+            "period_order": lambda d: d["valid_to"].str.startswith("2001-"),
+        },
+        "message_prices": {
+            "unknown_enum": lambda d: (
+                not_in(d["unit"], {"message", "segment"})
+                | not_in(d["channel"], {"email", "sms", "push"})
+            ),
+            "currency": lambda d: not_in(d["currency"], {"RUB"}),
+            "non_numeric": lambda d: non_numeric(d["price"]),
+            "too_many_decimals": lambda d: d["price"].str.fullmatch(r"\d+\.\d{7,}"),
+            "negative_amount": lambda d: d["price"].str.startswith("-"),
         },
         "mailings": {
             "unknown_enum": lambda d: (
@@ -576,3 +596,85 @@ def test_expected_volumes_match_the_files(feeds: dict, base: tuple) -> None:
         dm = d[d["mailing_id"] == mailing_id]
         assert (dm["status"] == "skipped").sum() == exp["skipped"]
         assert dm.loc[dm["status"] == "sent", "customer_id"].nunique() == exp["actual_recipients"]
+
+
+def test_global_holdout_is_kept_out_of_every_audience(feeds: dict, base: tuple) -> None:
+    """5 % of the contactable customers, drawn at random before the period; a mid-period
+    refresh closes some periods in a later export and opens new ones; no audience of a mailing
+    holds a customer while they are held out."""
+    _, manifest = base
+    h = feeds["holdouts"]
+    h = h[h["_bad"].isna()] if "_bad" in h else h
+    good = h[
+        (h["holdout"] == "global")
+        & ~missing(h["customer_id"])
+        & ~personal_data(h["customer_id"])
+        & ~bad_iso(h["valid_from"])
+        & ~bad_iso(h["valid_to"])
+        & ~missing(h["valid_from"])
+        & ~implausible_ts(h["valid_from"])
+        & ~h["valid_to"].str.startswith("2001-")
+    ].drop_duplicates(["customer_id", "holdout", "valid_from", "valid_to"])
+    files = sorted(good["_file"].unique())
+    assert len(files) == 2  # the first export, and the refresh's changes
+    first, later = good[good["_file"] == files[0]], good[good["_file"] == files[1]]
+    assert missing(first["valid_to"]).all()
+    contactable = manifest["generator"]["customers"] * 0.95
+    assert 0.04 < len(first) / contactable < 0.06
+    closed = later[~missing(later["valid_to"])]
+    assert len(closed) > 10 and closed["customer_id"].isin(first["customer_id"]).all()
+    joined = later[missing(later["valid_to"])]
+    assert len(joined) > 10 and not joined["customer_id"].isin(first["customer_id"]).any()
+
+    # the latest export of each period, as int_global_holdout_periods reads them
+    periods = pd.concat([first[~first["customer_id"].isin(closed["customer_id"])], later])
+    start = pd.to_datetime(periods["valid_from"], utc=True, format="ISO8601")
+    end = pd.to_datetime(periods["valid_to"].replace("", None), utc=True, format="ISO8601")
+    mailings = feeds["mailings"].dropna(subset=["sent_at"])
+    mailings = mailings[~bad_iso(mailings["sent_at"])].drop_duplicates("mailing_id", keep="last")
+    aud = feeds["audience"]
+    checked = 0
+    for mailing_id, sent_at in zip(mailings["mailing_id"], mailings["sent_at"], strict=True):
+        t = pd.Timestamp(sent_at).tz_convert("UTC")
+        held = set(periods["customer_id"][(start <= t) & (end.isna() | (t < end))])
+        members = set(aud["customer_id"][aud["mailing_id"] == mailing_id])
+        if members:
+            checked += 1
+            assert not held & members, mailing_id
+    assert checked > 5
+    # ... while most of them would have been drawn without the holdout
+    assert len(set(closed["customer_id"]) & set(aud["customer_id"])) > 0
+
+
+def test_message_prices_change_once_per_channel_and_provider(feeds: dict) -> None:
+    p = feeds["message_prices"]
+    good = p[
+        p["unit"].isin({"message", "segment"})
+        & p["channel"].isin({"email", "sms", "push"})
+        & (p["currency"] == "RUB")
+        & p["price"].str.fullmatch(r"\d+(\.\d{1,6})?")
+    ]
+    d = feeds["dispatches"]
+    used = set(zip(d["channel"], d["provider"], strict=True)) - {(None, None)}
+    rows = good.groupby(["channel", "provider"])
+    assert set(rows.groups) >= {k for k in used if k[0] in ("email", "sms", "push")}
+    for (channel, _provider), prices in rows:
+        assert len(prices) == 2  # valid before the period, then one change inside it
+        assert set(prices["unit"]) == {"segment" if channel == "sms" else "message"}
+        assert prices["price"].nunique() == 2
+        assert prices["valid_from"].nunique() == 2
+    # a price per segment with more than 2 decimals exists (6 are kept)
+    assert good["price"].str.fullmatch(r"\d+\.\d{3,6}").any()
+
+
+def test_email_domains_have_a_long_tail(feeds: dict) -> None:
+    """A few large mailbox providers, many small company domains."""
+    sg = feeds["sendgrid"]
+    emails = sg["email"].dropna().astype(str).str.strip().str.lower()
+    domains = emails.str.split("@").str[-1]
+    per_domain = domains.groupby(emails.values).first().value_counts()  # recipients per domain
+    big = {"mail.ru", "yandex.ru", "gmail.com", "icloud.com"}
+    assert big <= set(per_domain.index[:8])
+    assert len(per_domain) > 60
+    assert (per_domain < 50).sum() > 40  # the long tail that mart_email_domains folds into other
+    assert per_domain[~per_domain.index.isin(big)].max() >= 50  # and a company above it

@@ -23,6 +23,9 @@ REASON_KIND = {
     "non-integer": "non_numeric",
     "currency": "currency",
     "malformed JSON record": "malformed_json",
+    "valid_to": "period_order",
+    "negative": "negative_amount",
+    "price": "too_many_decimals",  # "price '2.41255551' has more than 6 decimals"
 }
 BAD_FILE_ERRORS = {
     "truncated_gzip": "Compressed file ended",
