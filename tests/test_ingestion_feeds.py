@@ -707,3 +707,36 @@ def test_email_domain_kept_beside_the_hash(tmp_path):
     assert rows(
         tmp_path, "SELECT sg_event_id, email_domain FROM raw.sendgrid_events ORDER BY 1"
     ) == [("ev1", "gmail.com"), ("ev2", None)]
+
+
+def test_a_raw_table_made_before_email_domain_gets_the_column(tmp_path):
+    """A warehouse whose raw.audience predates email_domain: the next ingestion adds the column
+    (NULL for the rows loaded before) and loads new rows with their domain."""
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute(
+            """CREATE TABLE raw.audience (mailing_id VARCHAR, customer_id VARCHAR,
+            "group" VARCHAR, variant VARCHAR, status VARCHAR, address_hash VARCHAR,
+            extra VARCHAR, _record_hash VARCHAR NOT NULL, _file_hash VARCHAR NOT NULL,
+            _row_number BIGINT NOT NULL, _ingested_at TIMESTAMP NOT NULL)"""
+        )
+        con.execute(
+            "INSERT INTO raw.audience VALUES ('M0', 'K0', 'treatment', NULL, 'good', 'h', NULL, "
+            "'r', 'f', 1, TIMESTAMP '2026-11-01 00:00:00')"
+        )
+    land(
+        tmp_path / "landing",
+        "audience",
+        "audience_m1.csv",
+        csv_text(
+            ["mailing_id", "customer_id", "group", "variant", "status", "address"],
+            [["M1", "K1", "treatment", None, "good", "k1@Example.org"]],
+        ),
+    )
+    ingest(tmp_path)
+    assert rows(tmp_path, "SELECT customer_id, email_domain FROM raw.audience ORDER BY 1") == [
+        ("K0", None),
+        ("K1", "example.org"),
+    ]
