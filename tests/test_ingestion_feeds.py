@@ -672,23 +672,23 @@ def test_message_prices_csv_decimals_currency_and_bad_rows(tmp_path):
     assert_balanced(tmp_path)
 
 
+def _land_audience(tmp_path, records: list[list]) -> None:
+    header = ["mailing_id", "customer_id", "group", "variant", "status", "address"]
+    land(tmp_path / "landing", "audience", "audience_m1.csv", csv_text(header, records))
+
+
 def test_email_domain_kept_beside_the_hash(tmp_path):
     """The domain (lower-cased, after the last '@') of SendGrid `email` and audience `address`;
     null for a phone number, an address without a domain and no address."""
-    land(
-        tmp_path / "landing",
-        "audience",
-        "audience_m1.csv",
-        csv_text(
-            ["mailing_id", "customer_id", "group", "variant", "status", "address"],
-            [
-                ["M1", "K1", "treatment", None, "good", " Ivan.Petrov1@Mail.RU "],
-                ["M1", "K2", "treatment", None, "good", "+7 (912) 345-67-89"],
-                ["M1", "K3", "treatment", None, "address_issue", "ivan@"],
-                ["M1", "K4", "treatment", None, "address_issue", None],
-                ["M1", "K5", "treatment", None, "good", '"a@b"@Small-Company.example'],
-            ],
-        ),
+    _land_audience(
+        tmp_path,
+        [
+            ["M1", "K1", "treatment", None, "good", " Ivan.Petrov1@Mail.RU "],
+            ["M1", "K2", "treatment", None, "good", "+7 (912) 345-67-89"],
+            ["M1", "K3", "treatment", None, "address_issue", "ivan@"],
+            ["M1", "K4", "treatment", None, "address_issue", None],
+            ["M1", "K5", "treatment", None, "good", '"a@b"@Small-Company.example'],
+        ],
     )
     land(
         tmp_path / "landing",
@@ -726,15 +726,7 @@ def test_a_raw_table_made_before_email_domain_gets_the_column(tmp_path):
             "INSERT INTO raw.audience VALUES ('M0', 'K0', 'treatment', NULL, 'good', 'h', NULL, "
             "'r', 'f', 1, TIMESTAMP '2026-11-01 00:00:00')"
         )
-    land(
-        tmp_path / "landing",
-        "audience",
-        "audience_m1.csv",
-        csv_text(
-            ["mailing_id", "customer_id", "group", "variant", "status", "address"],
-            [["M1", "K1", "treatment", None, "good", "k1@Example.org"]],
-        ),
-    )
+    _land_audience(tmp_path, [["M1", "K1", "treatment", None, "good", "k1@Example.org"]])
     ingest(tmp_path)
     assert rows(tmp_path, "SELECT customer_id, email_domain FROM raw.audience ORDER BY 1") == [
         ("K0", None),
