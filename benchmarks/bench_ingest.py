@@ -3,7 +3,7 @@
 Two landing zones:
 - ``--sendgrid-events N`` (default 1,000,000): one NDJSON file of N synthetic SendGrid events
   (0.1% bad, 0.5% re-delivered), written with DuckDB;
-- ``--scale S`` (0 = skip, default 1): a ``demo_data.generate`` zone (all 13 feeds, ~290 files
+- ``--scale S`` (0 = skip, default 1): a ``demo_data.generate`` zone (all 15 feeds, ~290 files
   at scale 1).
 
 The ingestion runs in a child process so that its peak RSS (VmHWM, Linux) is its own.
