@@ -55,8 +55,9 @@
     {%- set ratio_large = '(5.6418958354775628695e-1 - ' ~ rsq ~ ' * (' ~ ns.num ~ ' + ' ~ p[4] ~ ') / ('
         ~ ns.den ~ ' + ' ~ q[4] ~ ')) / ' ~ y -%}
     {#- exp(-y^2) computed as exp(-z^2) * exp(-(y - z)(y + z)), z = y rounded down to 1/16,
-        so the rounding error of y^2 is not magnified by exp. -#}
-    {%- set z = '(floor(' ~ y ~ ' * 16.0) / 16.0)' -%}
+        so the rounding error of y^2 is not magnified by exp. z is a double (16.0e0): on Spark,
+        floor() is a BIGINT and BIGINT / 16.0 a DECIMAL whose square is cut to 6 decimals. -#}
+    {%- set z = '(floor(' ~ y ~ ' * 16.0e0) / 16.0e0)' -%}
     {%- set gauss = 'exp(-' ~ z ~ ' * ' ~ z ~ ') * exp(-((' ~ y ~ ' - ' ~ z ~ ') * (' ~ y ~ ' + ' ~ z ~ ')))' -%}
     {%- set erfc_abs -%}
         case
