@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -82,7 +83,8 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], dict]) -> tu
     """`build(folder)` run once per session across xdist workers; (folder, what build returned).
 
     `build` fills an empty folder and returns a JSON-able record. The first worker to ask builds
-    under an exclusive lock; the others block on the lock, then find the record and reuse it.
+    under an exclusive lock; the others block on the lock, then find the record and reuse it (a
+    build that raised fails them all with its traceback, without building again).
     """
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -92,8 +94,15 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], dict]) -> tu
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not record.exists():
             folder.mkdir()
-            record.write_text(json.dumps(build(folder)))
-    return folder, json.loads(record.read_text())
+            try:
+                built = build(folder)
+            except Exception:  # recorded, so that no other worker builds it again
+                built = {"build_failed": traceback.format_exc()}
+            record.write_text(json.dumps(built))
+    built = json.loads(record.read_text())
+    if "build_failed" in built:
+        pytest.fail(f"the shared build {name} failed:\n{built['build_failed']}")
+    return folder, built
 
 
 def completed(record: dict) -> subprocess.CompletedProcess:

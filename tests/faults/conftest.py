@@ -225,7 +225,7 @@ def published(tmp_path_factory, generated_landing) -> Pipeline:
         (root / "landing").mkdir()
         pipeline = Pipeline(data=root / "data", landing=root / "landing")
         land_days(generated_landing, pipeline.landing, day_folders(generated_landing)[:2])
-        return run_record(pipeline.run())
+        return run_record(pipeline.run(timeout=900))  # beside the other worker's builds
 
     root, record = built_once(tmp_path_factory, "faults-published", build)
     result = completed(record)
