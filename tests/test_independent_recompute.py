@@ -514,6 +514,9 @@ def channel_daily(landing: Path, dispatches: pd.DataFrame) -> pd.DataFrame:
     return daily.astype(int)
 
 
+EARLIEST_PLAUSIBLE = pd.Timestamp("2000-01-01", tz="UTC")
+
+
 def load_holdout_periods(landing: Path) -> pd.DataFrame:
     """customer_id, valid_from, valid_to (UTC) of every global holdout period."""
     h = read_feed(landing, "holdouts")
@@ -521,11 +524,17 @@ def load_holdout_periods(landing: Path) -> pd.DataFrame:
         return pd.DataFrame(columns=["customer_id", "valid_from", "valid_to"])
     h["valid_from"] = iso_ts(h["valid_from"])
     h["valid_to"] = iso_ts(h["valid_to"])
+    # feeds.md "Bad input": no e-mail or written phone number as an id, no date before 2000
+    contact = h["customer_id"].str.contains("@", na=False) | h["customer_id"].str.match(
+        r"^\+\d", na=False
+    )
     valid = (
         h["customer_id"].notna()
+        & ~contact
         & (h["holdout"] == "global")
-        & h["valid_from"].notna()
+        & (h["valid_from"] >= EARLIEST_PLAUSIBLE)
         & ok_ts(h["valid_to"], h["valid_to"], nullable=True)
+        & ~(h["valid_to"] < EARLIEST_PLAUSIBLE)
         & ~(h["valid_to"] < h["valid_from"])
     )
     h = h.loc[valid]
