@@ -8,7 +8,7 @@ DBT := $(BIN)/dbt --no-use-colors
 DBT_DIRS := --project-dir dbt_project --profiles-dir dbt_project
 
 .PHONY: install prepare system-packages postgres browser demo run test test-fast test-pipeline \
-	suite lint format dev clean spark test-spark
+	suite lint format dev clean spark spark-install test-spark
 
 install: $(INSTALLED)
 
@@ -93,6 +93,8 @@ $(SPARK_INSTALLED): $(INSTALLED) pyproject.toml constraints.txt
 	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e ".[dev,spark]" >> $(PIP_LOG) 2>&1 \
 		|| (tail -30 $(PIP_LOG); exit 1)
 	@touch $@
+
+spark-install: $(SPARK_INSTALLED)
 
 spark: $(SPARK_INSTALLED)
 	@echo "prepare  dbt manifest for Spark (dbt parse --target spark)"

@@ -41,6 +41,9 @@ GROUP_SHIFT = 1 << 40
 FILENAME = "_cw_filename"  # the column the multi-file readers add (never a landed column name)
 LINE_DELIM = "\x1f\x1e\x1d"  # never in text: each NDJSON line is read whole as one column
 MAX_LINE = 64 * 1024 * 1024
+# DuckDB's CSV reader sizes its buffer at 16 x max_line_size unless told: a 1 GiB block per
+# compressed file, which fails outright under a memory_limit of 1 GB. One line's worth is enough.
+CSV_BUFFER = MAX_LINE
 PEEK = 64 * 1024
 
 # DuckDB errors that are bugs in the generated SQL, never a property of a file
@@ -270,7 +273,8 @@ def _read_json_lines(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: Grou
         f"""CREATE TEMP TABLE {group.src} AS SELECT line AS _raw, {FILENAME}
         FROM read_csv({_paths(group)}, columns={{'line': 'VARCHAR'}}, delim={lit(LINE_DELIM)},
             quote='', escape='', header=false, auto_detect=false, comment='',
-            strict_mode=false, max_line_size={MAX_LINE}, filename={lit(FILENAME)})"""
+            strict_mode=false, max_line_size={MAX_LINE}, buffer_size={CSV_BUFFER},
+            filename={lit(FILENAME)})"""
     )
     for m in group.files:
         m.fmt = "json_lines"
@@ -455,7 +459,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, spec: FeedSpec, group: Group) -> N
         f"""CREATE TEMP TABLE {group.src} AS SELECT * FROM read_csv({_paths(group)},
             all_varchar=true, header=true, delim=',', quote='"', escape='"',
             store_rejects=true, rejects_table='{rejects}', rejects_scan='{scans}',
-            max_line_size={MAX_LINE}, filename={lit(FILENAME)})"""
+            max_line_size={MAX_LINE}, buffer_size={CSV_BUFFER}, filename={lit(FILENAME)})"""
     )
     for m in group.files:
         m.fmt = "csv"

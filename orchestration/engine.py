@@ -8,6 +8,8 @@ both engines:
 - dbt builds on the profile's target for the engine (`dev` or `spark`, dbt-spark's session
   method), with its own manifest (`dbt_project/target-spark`) and its own target folder;
 - the run's window (`audit.run_window`) is landed for Spark too, before each dbt run;
+- before each dbt step on Spark, table folders a killed build left without their table are
+  deleted (`orchestration/spark_orphans.py`);
 - after each dbt step on Spark, the tables dbt built (Parquet under Spark's warehouse folder)
   appear in the DuckDB warehouse under the same names: views, and tables for the marts (whose
   columns are cast to their contract's types), so the Great Expectations checks and the
@@ -26,6 +28,7 @@ import duckdb
 
 from ingestion.spark_landing import land_raw_tables, land_table_snapshot
 from orchestration.settings import Settings
+from orchestration.spark_orphans import remove_orphan_table_folders
 
 DBT_TARGETS = {"duckdb": "dev", "spark": "spark"}
 # dbt_project/<folder> holding each engine's manifest (`make prepare`, `make spark`)
@@ -87,6 +90,14 @@ def land_run_window_for_engine(con: duckdb.DuckDBPyConnection, settings: Setting
     """After audit.run_window changed: on Spark, land it too (dbt registers it as a table)."""
     if is_spark(settings):
         land_table_snapshot(con, "audit.run_window", spark_landing_dir(settings))
+
+
+def remove_orphans_for_engine(settings: Settings, manifest_path: Path) -> list[Path]:
+    """Before a dbt step: on Spark, delete the table folders a killed build left without their
+    table (they would fail the next build with LOCATION_ALREADY_EXISTS; spark_orphans.py)."""
+    if not is_spark(settings):
+        return []
+    return remove_orphan_table_folders(settings.spark_dir.resolve(), manifest_path)
 
 
 # ----------------------------------------------------------------------------- Spark -> DuckDB

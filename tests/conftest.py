@@ -27,6 +27,19 @@ REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "orchestration.cli"]
 TEST_HASH_KEY = "test-pii-key"
 
+
+def _name_the_main_module_of_xdist_workers() -> None:
+    """An xdist worker runs as `python -c`: its `__main__` has neither a spec nor a file. pyspark
+    (the opt-in spark extra) takes such a process for a doctest run and exits it (SystemExit 0)
+    when Great Expectations imports `pyspark.sql.connect`; with a file name, the worker survives.
+    """
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+        main.__file__ = "<pytest-xdist worker>"
+
+
+_name_the_main_module_of_xdist_workers()
+
 # Fixtures that run the pipeline (the real CLI, or dbt over a whole landing zone): a test that
 # needs one, however indirectly, belongs to the pipeline tier.
 PIPELINE_FIXTURES = {"pipeline_run", "published", "small_run", "two_runs", "day_by_day"}

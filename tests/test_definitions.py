@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,10 +39,18 @@ def test_definitions_validate_with_the_dagster_cli():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_definitions_pass_dg_check_defs():
+def test_definitions_pass_dg_check_defs(tmp_path):
     dg_cli = Path(sys.executable).parent / "dg"
+    # without DAGSTER_HOME, dg makes a `.tmp_dagster_home_*` folder in the repository, which the
+    # layout test (another xdist worker) would find beside the files the README names
+    env = os.environ | {"DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run(
-        [str(dg_cli), "check", "defs"], cwd=REPO, capture_output=True, text=True, timeout=300
+        [str(dg_cli), "check", "defs"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr
@@ -104,6 +113,38 @@ def test_every_dbt_model_is_in_exactly_one_dbt_definition():
     assert {node: names for node, names in owners.items() if len(names) != 1} == {}
     # and no definition holds anything that is not a dbt model or seed of the manifest
     assert set().union(*(d.keys for d in definitions.values())) == set(nodes)
+
+
+def test_a_marts_uniqueness_is_its_primary_key_and_its_great_expectations_check():
+    """Every mart declares an enforced primary_key (DuckDB refuses a duplicate key at build) whose
+    columns are the key of its blocking `gx_unique_key` check (both engines), so no dbt data test
+    restates it (one dbt node and one asset check less per mart)."""
+    from data_checks.suites import MART_SPECS
+    from orchestration.assets.dbt import dbt_project
+
+    nodes = json.loads(Path(dbt_project.manifest_path).read_text())["nodes"].values()
+    marts = {
+        n["unique_id"]: n for n in nodes if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    primary_keys = {
+        mart["name"]: sorted(constraint["columns"])
+        for mart in marts.values()
+        for constraint in mart["constraints"]
+        if constraint["type"] == "primary_key"
+    }
+    assert len(primary_keys) == len(marts) == len(MART_SPECS)
+    assert primary_keys == {name: sorted(spec.keys) for name, spec in MART_SPECS.items()}
+    restating = [
+        test["name"]
+        for test in nodes
+        if test["resource_type"] == "test"
+        and test["depends_on"]["nodes"] == [test.get("attached_node")]
+        and test.get("attached_node") in marts
+        and (test.get("test_metadata") or {}).get("name") in ("unique", "unique_combination")
+        and sorted(test["test_metadata"]["kwargs"].get("columns") or [test.get("column_name")])
+        == primary_keys[marts[test["attached_node"]]["name"]]
+    ]
+    assert restating == []
 
 
 def test_dbt_definitions_split_by_folder_into_two_steps():

@@ -99,3 +99,25 @@ def test_dbt_connections_get_them_through_the_profile(tmp_path, limited):
     memory_limit, threads = (ONE_GB, 1) if limited else defaults
     (row,) = json.loads(shown.stdout[shown.stdout.index("{") :])["show"]
     assert row == {"memory_limit": memory_limit, "threads": threads}
+
+
+def test_ingestion_reads_compressed_csv_under_a_small_memory_limit(tmp_path):
+    """DuckDB's CSV reader asks for a 16 x max_line_size buffer unless told (1 GiB with ours):
+    under a 1 GB memory_limit every .csv.gz file was rejected as unreadable."""
+    import gzip
+
+    from ingestion import IngestSettings, ingest_landing_zone
+
+    header = "receipt_id,customer_id,store_id,purchased_at,type,total_amount,currency\n"
+    rows = "".join(
+        f"R{i:09d},C{i:07d},S001,2026-10-01T10:00:00+03:00,sale,10.00,RUB\n" for i in range(50)
+    )
+    folder = tmp_path / "landing" / "receipts" / "2026-10-01"
+    folder.mkdir(parents=True)
+    (folder / "receipts_20261001_001.csv.gz").write_bytes(gzip.compress((header + rows).encode()))
+    settings = IngestSettings(pii_hash_key="k", duckdb_memory_limit="1GB", duckdb_threads=1)
+
+    report = ingest_landing_zone(tmp_path / "warehouse.duckdb", tmp_path / "landing", settings)
+
+    assert [(f.status, f.error) for f in report.files] == [("loaded", None)]
+    assert report.totals()["rows_loaded"] == 50

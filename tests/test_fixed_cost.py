@@ -4,9 +4,11 @@ Real `campaign-warehouse run`s on the smallest landing zone (`--scale 1 --days 3
 folder. The second has nothing new, the same code and settings, and a current publication: it
 builds nothing (no Dagster run, no dbt) and says that the published version stays. The third (a
 new file landed, all of its rows replays) builds again, and `--full-refresh` would too. The
-run's window reaches dbt through `audit.run_window`, not through vars, so a later build's dbt
-re-parses nothing (dbt's own log says so); dbt's target and logs are under the data folder. Then
-the window macros, run by dbt on that warehouse, read the table.
+run's window reaches dbt through `audit.run_window`, not through vars, and dbt's profile is the
+same in every data folder (orchestration/dbt_launcher.py), so no build's dbt re-parses the
+project, not even the first one in a new data folder: `make prepare`'s parse holds (dbt's own log
+says so); dbt's target and logs are under the data folder. Then the window macros, run by dbt on
+that warehouse, read the table.
 """
 
 from __future__ import annotations
@@ -75,7 +77,9 @@ def runs(tmp_path_factory):
     data = tmp_path_factory.mktemp("small_data")
     env = cli_env(data, landing)
     out: dict = {"data": data, "env": env, "landing": landing}
+    since = time.time()
     out["first"] = run_cli(["run", "--json"], env, timeout=BUILD_TIMEOUT)
+    out["first_dbt"] = dbt_log_events(data / "dbt" / "logs", since)
     assert out["first"].returncode == 0, out["first"].stderr[-5000:]
     out["first_marts"] = marts(data / "warehouse.duckdb")
     out["reports_bytes"] = (data / "reports.duckdb").read_bytes()
@@ -147,6 +151,15 @@ def test_a_later_build_re_parses_nothing(runs):
         assert "UnableToPartialParse" not in events
 
 
+def test_the_first_build_of_a_new_data_folder_parses_no_more_than_make_prepare_did(runs):
+    """`make prepare`'s parse holds in a new data folder: its profile is the same there."""
+    first_dbt = runs["first_dbt"]
+    assert len(first_dbt) == 2, first_dbt.keys()
+    for events in first_dbt.values():
+        assert "UnableToPartialParse" not in events  # e.g. "because profile has changed"
+        assert "PartialParsingEnabled" in events or "PartialParsingSkipParsing" in events
+
+
 def test_dbt_output_is_under_the_data_folder_and_the_window_is_gone(runs):
     data = runs["data"]
     assert (data / "dbt" / "target" / "partial_parse.msgpack").exists()
@@ -171,19 +184,21 @@ def dbt_commands(data: Path, result) -> list[tuple[str, str]]:
 
 
 def dbt_show(env: dict[str, str], data: Path, sql: str) -> dict:
-    """`dbt show --inline` on the run's warehouse with the run's vars and target (no re-parse)."""
-    from orchestration.dbt_project import find_dbt_executable
+    """`dbt show --inline` on the run's warehouse with the run's dbt, vars and target."""
+    from orchestration.dbt_project import dbt_executable
     from orchestration.settings import Settings
 
     dbt_vars = json.dumps(Settings(landing_dir=data, data_dir=data).dbt_vars())
     result = subprocess.run(
         [
-            find_dbt_executable(),
+            dbt_executable,
             "show",
             "--inline",
             sql,
             "--vars",
             dbt_vars,
+            "--target",
+            "dev",
             "--output",
             "json",
             "--log-format",

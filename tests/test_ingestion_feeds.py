@@ -9,6 +9,7 @@ from decimal import Decimal
 from ingestion import FEEDS, hashing
 from tests.test_ingestion_support import (
     KEY,
+    RECEIPT_HEADER,
     assert_balanced,
     csv_text,
     dicts,
@@ -437,15 +438,7 @@ def test_products_receipts_and_lines(tmp_path):
         "receipts",
         "receipts_001.csv",
         csv_text(
-            [
-                "receipt_id",
-                "customer_id",
-                "store_id",
-                "purchased_at",
-                "type",
-                "total_amount",
-                "currency",
-            ],  # fmt: skip
+            RECEIPT_HEADER,
             [
                 receipt,
                 ["R2", None, "S1", "2026-11-02T12:00:00+07:00", "return", "10", "rub"],

@@ -14,10 +14,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion import IngestReport, IngestSettings, ingest_landing_zone
+from ingestion import FEEDS, IngestReport, IngestSettings, ingest_landing_zone
 
 KEY = "unit-test-pii-key"
 SETTINGS = IngestSettings(pii_hash_key=KEY)
+# the header of a receipts file, as the feed declares it
+RECEIPT_HEADER = list(FEEDS["receipts"].field_names)
 
 
 def land(

@@ -113,6 +113,47 @@
     )
 {%- endmacro %}
 
+{#- compared_with_group(relation, partition_column, baseline_group): every row of `relation` (a
+    CTE with partition_column, grp, members, buyers, conversion and revenue_per_member) compared
+    with the row of the same partition whose grp is baseline_group: its baseline_members,
+    baseline_buyers, baseline_conversion, baseline_revenue_per_member, lift_abs, se_unpooled,
+    pooled_rate, se_pooled and z_score. The comparison is null on the baseline row itself and
+    where either side has no members. The one two-group step of mart_group_lift (control) and
+    mart_global_holdout (holdout). -#}
+{% macro compared_with_group(relation, partition_column, baseline_group) -%}
+    select
+        *,
+        {{ campaign_warehouse.safe_divide('lift_abs', 'se_pooled') }} as z_score
+    from (
+        select
+            *,
+            {{ campaign_warehouse.pooled_diff_se('pooled_rate', 'members', 'baseline_members') }} as se_pooled
+        from (
+            select
+                {{ relation }}.*,
+                baseline.members as baseline_members,
+                baseline.buyers as baseline_buyers,
+                baseline.conversion as baseline_conversion,
+                baseline.revenue_per_member as baseline_revenue_per_member,
+                {{ relation }}.conversion - baseline.conversion as lift_abs,
+                {{ campaign_warehouse.wald_diff_se(
+                    relation ~ '.conversion', relation ~ '.members', 'baseline.conversion', 'baseline.members'
+                ) }} as se_unpooled,
+                {{ campaign_warehouse.pooled_rate(
+                    relation ~ '.buyers', relation ~ '.members', 'baseline.buyers', 'baseline.members'
+                ) }} as pooled_rate
+            from {{ relation }}
+            left join {{ relation }} as baseline
+                on
+                    {{ relation }}.{{ partition_column }} = baseline.{{ partition_column }}
+                    and baseline.grp = '{{ baseline_group }}'
+                    and {{ relation }}.grp <> '{{ baseline_group }}'
+                    and {{ relation }}.members > 0
+                    and baseline.members > 0
+        ) as compared
+    ) as tested
+{%- endmacro %}
+
 {# normal_cdf(x): P(Z <= x) for a standard normal Z, = erfc(-x / sqrt(2)) / 2. #}
 {% macro normal_cdf(x) -%}
     (0.5 * {{ campaign_warehouse.erfc('-(' ~ x ~ ') * 7.0710678118654752440e-1') }})

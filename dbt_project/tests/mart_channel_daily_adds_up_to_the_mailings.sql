@@ -70,12 +70,7 @@ select
     daily.delivered,
     statuses.delivered as mailings_delivered
 from channels
-left join daily
-    on channels.channel = daily.channel
-left join roi
-    on channels.channel = roi.channel
-left join statuses
-    on channels.channel = statuses.channel
+{{ left_join_on('channels', ['daily', 'roi', 'statuses'], ['channel']) }}
 where
     coalesce(daily.sent, 0) <> coalesce(roi.sent, 0)
     or coalesce(daily.total_cost, 0) <> coalesce(roi.total_cost, 0)

@@ -10,12 +10,15 @@ facts: in a step of their own, or with the marts, they would cost a third dbt pr
 marts, a step cycle that Dagster breaks by running the marts' step twice). Each step runs
 `dbt build` (models and their tests) holding the warehouse writer lock.
 
-dbt's target and logs stay in one folder per data directory (`<CW_DATA_DIR>/dbt/`), and the vars
-never change from run to run, so dbt's partial parsing reuses the previous parse: the project is
-parsed once per code change (and once per new data directory), not once per run.
+dbt's target and logs stay in one folder per data directory (`<CW_DATA_DIR>/dbt/`), the vars
+never change from run to run, and dbt's profile is the same in every data directory (dbt runs in
+the warehouse's folder: orchestration/dbt_launcher.py), so dbt's partial parsing reuses the
+previous parse: the project is parsed once per code change (`make prepare`), not once per run nor
+once per new data directory.
 
 The manifest Dagster loads is prepared at build time (`make prepare`, i.e. `dbt parse`), never at
-import, except under `dagster dev` where `prepare_if_dev` keeps it fresh while models are edited.
+import, except under `dagster dev` where `prepare_manifest_if_dev` keeps it fresh while models are
+edited.
 """
 
 import contextlib
@@ -33,15 +36,20 @@ from dagster_dbt import (
 )
 from pydantic import Field
 
-from orchestration.dbt_project import dbt_project
-from orchestration.engine import is_spark, land_run_window_for_engine, mirror_spark_tables
+from orchestration.dbt_project import dbt_project, prepare_manifest_if_dev
+from orchestration.engine import (
+    is_spark,
+    land_run_window_for_engine,
+    mirror_spark_tables,
+    remove_orphans_for_engine,
+)
 from orchestration.nothing_new import build_fingerprint, record_build_fingerprint
 from orchestration.partitions import daily_partitions
 from orchestration.resources import WAREHOUSE_WRITER_POOL, WarehouseResource
 from orchestration.run_window import clear_run_window, run_window_of, write_run_window
 from orchestration.settings import DBT_RUN_ID_VARIABLE
 
-dbt_project.prepare_if_dev()
+prepare_manifest_if_dev()
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -120,6 +128,8 @@ def _dbt_build(
     """`dbt build` of the selected nodes in the data directory's one dbt target folder."""
     target = warehouse.settings.dbt_target_dir
     args = dbt_build_args(warehouse, config)
+    for folder in remove_orphans_for_engine(warehouse.settings, dbt_project.manifest_path):
+        context.log.warning(f"removed {folder}: a killed Spark build left it without its table")
     with run_id_in_environment(context.run.run_id):
         yield from dbt.cli(args, context=context, target_path=target).stream()
     if is_spark(warehouse.settings):

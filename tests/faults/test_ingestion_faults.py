@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_ingestion_support import (
+    RECEIPT_HEADER,
     assert_balanced,
     csv_text,
     file_row,
@@ -31,15 +32,6 @@ from tests.test_ingestion_support import (
     rows,
 )
 
-RECEIPT_HEADER = [
-    "receipt_id",
-    "customer_id",
-    "store_id",
-    "purchased_at",
-    "type",
-    "total_amount",
-    "currency",
-]
 WHEN = "2026-11-02T10:00:00+03:00"
 
 

@@ -104,11 +104,4 @@ select
     cast(coalesce(purchase_counts.purchases, 0) as {{ dbt.type_bigint() }}) as purchases,
     cast(coalesce(purchase_counts.revenue, 0) as decimal(38, 2)) as revenue
 from mailing_groups
-left join member_counts
-    on
-        mailing_groups.mailing_id = member_counts.mailing_id
-        and mailing_groups.grp = member_counts.grp
-left join purchase_counts
-    on
-        mailing_groups.mailing_id = purchase_counts.mailing_id
-        and mailing_groups.grp = purchase_counts.grp
+{{ left_join_on('mailing_groups', ['member_counts', 'purchase_counts'], ['mailing_id', 'grp']) }}

@@ -98,14 +98,7 @@ joined as (
     from members
     left join mailings
         on members.mailing_id = mailings.mailing_id
-    left join audience
-        on
-            members.mailing_id = audience.mailing_id
-            and members.customer_id = audience.customer_id
-    left join per_customer
-        on
-            members.mailing_id = per_customer.mailing_id
-            and members.customer_id = per_customer.customer_id
+    {{ left_join_on('members', ['audience', 'per_customer'], ['mailing_id', 'customer_id']) }}
     left join latest_skip
         on
             members.mailing_id = latest_skip.mailing_id

@@ -7,10 +7,10 @@
 -- `cost` is the name reports.md fixes (noqa RF04 below).
 with
 
+-- every sent message, as int_message_outcomes defines them
 messages as (
 
-    select * from {{ ref('int_messages') }}
-    where dispatch_status = 'sent'
+    select * from {{ ref('int_message_outcomes') }}
 
 ),
 

@@ -67,7 +67,4 @@ select
     coalesce(message_events.was_blocked, 0) = 1 as was_blocked,
     coalesce(message_events.was_deferred, 0) = 1 as was_deferred
 from messages
-left join message_opt_outs
-    on messages.dispatch_id = message_opt_outs.dispatch_id
-left join message_events
-    on messages.dispatch_id = message_events.dispatch_id
+{{ left_join_on('messages', ['message_opt_outs', 'message_events'], ['dispatch_id']) }}

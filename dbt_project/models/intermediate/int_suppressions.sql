@@ -21,29 +21,34 @@ messages as (
 
 ),
 
-bounced_messages as (
+-- one key per message: its dispatch, else the provider's message id, else the event itself
+keyed_events as (
 
     select
         events.contact_hash,
         events.channel,
+        events.occurred_at,
         coalesce(
             events.dispatch_id,
             {{ dbt.concat(['events.provider', "':'", 'events.provider_message_id']) }},
             events.provider_event_key
-        ) as message_key,
-        min(events.occurred_at) as bounced_at
+        ) as message_key
     from events
     left join messages
         on events.dispatch_id = messages.dispatch_id
     where not coalesce(messages.is_delivered, false)
-    group by
-        events.contact_hash,
-        events.channel,
-        coalesce(
-            events.dispatch_id,
-            {{ dbt.concat(['events.provider', "':'", 'events.provider_message_id']) }},
-            events.provider_event_key
-        )
+
+),
+
+bounced_messages as (
+
+    select
+        contact_hash,
+        channel,
+        message_key,
+        min(occurred_at) as bounced_at
+    from keyed_events
+    group by contact_hash, channel, message_key
 
 ),
 
@@ -63,8 +68,7 @@ numbered as (
 )
 
 select
-    cast(contact_hash as {{ dbt.type_string() }}) as contact_hash,
-    cast(channel as {{ dbt.type_string() }}) as channel,
+    {{ cast_columns(['contact_hash', 'channel'], dbt.type_string()) }},
     cast(hard_bounces as {{ dbt.type_bigint() }}) as hard_bounces,
     cast(bounced_at as {{ dbt.type_timestamp() }}) as suppressed_at
 from numbered

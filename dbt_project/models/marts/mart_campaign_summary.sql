@@ -138,12 +138,11 @@ messages as (
             as segments,
         sum(mailing_unsubscribes.unsubscribes) as unsubscribes
     from mailing_rows
-    left join mailing_messages
-        on mailing_rows.mailing_id = mailing_messages.mailing_id
-    left join mailing_segments
-        on mailing_rows.mailing_id = mailing_segments.mailing_id
-    left join mailing_unsubscribes
-        on mailing_rows.mailing_id = mailing_unsubscribes.mailing_id
+    {{ left_join_on(
+        'mailing_rows',
+        ['mailing_messages', 'mailing_segments', 'mailing_unsubscribes'],
+        ['mailing_id']
+    ) }}
     group by mailing_rows.campaign_id, mailing_rows.channel
 
 ),
@@ -252,22 +251,11 @@ summary as (
         coalesce(purchase_counts.assisted_revenue, 0) as assisted_revenue,
         coalesce(converted.converted_clickers, 0) as converted_clickers
     from mailing_counts
-    left join messages
-        on
-            mailing_counts.campaign_id = messages.campaign_id
-            and mailing_counts.channel = messages.channel
-    left join people
-        on
-            mailing_counts.campaign_id = people.campaign_id
-            and mailing_counts.channel = people.channel
-    left join purchase_counts
-        on
-            mailing_counts.campaign_id = purchase_counts.campaign_id
-            and mailing_counts.channel = purchase_counts.channel
-    left join converted
-        on
-            mailing_counts.campaign_id = converted.campaign_id
-            and mailing_counts.channel = converted.channel
+    {{ left_join_on(
+        'mailing_counts',
+        ['messages', 'people', 'purchase_counts', 'converted'],
+        ['campaign_id', 'channel']
+    ) }}
 
 ),
 
@@ -283,19 +271,13 @@ named as (
 )
 
 select
-    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-    cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
-    cast(channel as {{ dbt.type_string() }}) as channel,
+    {{ cast_columns(['campaign_id', 'campaign_name', 'channel'], dbt.type_string()) }},
     cast(mailings as {{ dbt.type_bigint() }}) as mailings,
     last_sent_at,
-    cast(sent as {{ dbt.type_bigint() }}) as sent,
-    cast(delivered as {{ dbt.type_bigint() }}) as delivered,
-    cast(unique_clickers as {{ dbt.type_bigint() }}) as unique_clickers,
-    cast(total_clicks as {{ dbt.type_bigint() }}) as total_clicks,
-    cast(segments as {{ dbt.type_bigint() }}) as segments,
-    cast(unsubscribes as {{ dbt.type_bigint() }}) as unsubscribes,
-    cast(direct_purchases as {{ dbt.type_bigint() }}) as direct_purchases,
-    cast(assisted_purchases as {{ dbt.type_bigint() }}) as assisted_purchases,
+    {{ cast_columns([
+        'sent', 'delivered', 'unique_clickers', 'total_clicks', 'segments', 'unsubscribes',
+        'direct_purchases', 'assisted_purchases'
+    ], dbt.type_bigint()) }},
     cast(direct_revenue as decimal(38, 2)) as direct_revenue,
     cast(assisted_revenue as decimal(38, 2)) as assisted_revenue,
     {{ safe_divide('unique_clickers', 'delivered') }} as click_to_delivered_rate,

@@ -60,7 +60,4 @@ select
     cast(mailing_counts.first_sent_at as {{ dbt.type_timestamp() }}) as first_sent_at,
     cast(mailing_counts.last_sent_at as {{ dbt.type_timestamp() }}) as last_sent_at
 from campaigns
-left join mailing_counts
-    on campaigns.campaign_id = mailing_counts.campaign_id
-left join channel_lists
-    on campaigns.campaign_id = channel_lists.campaign_id
+{{ left_join_on('campaigns', ['mailing_counts', 'channel_lists'], ['campaign_id']) }}

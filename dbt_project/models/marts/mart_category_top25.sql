@@ -137,10 +137,7 @@ named as (
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(grp as {{ dbt.type_string() }}) as grp,
-    cast(ranked_by as {{ dbt.type_string() }}) as ranked_by,
+    {{ cast_columns(['mailing_id', 'mailing_name', 'grp', 'ranked_by'], dbt.type_string()) }},
     cast(category_rank as {{ dbt.type_int() }}) as rank,
     cast(category_name as {{ dbt.type_string() }}) as category_name,
     cast(units as decimal(38, 3)) as units,

@@ -156,13 +156,8 @@ select
     cast(coalesce(suppressed_lists.channels, '') as {{ dbt.type_string() }}) as suppressed_channels,
     held_out.customer_id is not null as in_global_holdout
 from customers
-left join message_summary
-    on customers.customer_id = message_summary.customer_id
-left join purchase_summary
-    on customers.customer_id = purchase_summary.customer_id
-left join unsubscribed_lists
-    on customers.customer_id = unsubscribed_lists.customer_id
-left join suppressed_lists
-    on customers.customer_id = suppressed_lists.customer_id
-left join held_out
-    on customers.customer_id = held_out.customer_id
+{{ left_join_on(
+    'customers',
+    ['message_summary', 'purchase_summary', 'unsubscribed_lists', 'suppressed_lists', 'held_out'],
+    ['customer_id']
+) }}

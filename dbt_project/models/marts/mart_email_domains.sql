@@ -8,12 +8,6 @@
 -- delivered.
 with
 
-mailing_names as (
-
-    select * from {{ ref('int_mailing_names') }}
-
-),
-
 messages as (
 
     select * from {{ ref('int_message_outcomes') }}
@@ -82,23 +76,22 @@ counted as (
     from folded
     group by mailing_id, published_domain
 
+),
+
+named as (
+
+    {{ with_mailing_name('counted') }}
+
 )
 
 select
-    cast(counted.mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_names.mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(counted.published_domain as {{ dbt.type_string() }}) as domain, -- noqa: RF04
-    cast(counted.recipients as {{ dbt.type_bigint() }}) as recipients,
-    cast(counted.sent as {{ dbt.type_bigint() }}) as sent,
-    cast(counted.delivered as {{ dbt.type_bigint() }}) as delivered,
-    cast(counted.soft_bounces as {{ dbt.type_bigint() }}) as soft_bounces,
-    cast(counted.hard_bounces as {{ dbt.type_bigint() }}) as hard_bounces,
-    cast(counted.blocked as {{ dbt.type_bigint() }}) as blocked,
-    cast(counted.deferred_recipients as {{ dbt.type_bigint() }}) as deferred, -- noqa: RF04
-    cast(counted.opened as {{ dbt.type_bigint() }}) as opened,
-    cast(counted.spam_complaints as {{ dbt.type_bigint() }}) as spam_complaints,
-    {{ safe_divide('counted.delivered', 'counted.sent') }} as delivery_rate,
-    {{ safe_divide('counted.opened', 'counted.delivered') }} as open_rate
-from counted
-left join mailing_names
-    on counted.mailing_id = mailing_names.mailing_id
+    {{ cast_columns(['mailing_id', 'mailing_name'], dbt.type_string()) }},
+    cast(published_domain as {{ dbt.type_string() }}) as domain, -- noqa: RF04
+    {{ cast_columns([
+        'recipients', 'sent', 'delivered', 'soft_bounces', 'hard_bounces', 'blocked'
+    ], dbt.type_bigint()) }},
+    cast(deferred_recipients as {{ dbt.type_bigint() }}) as deferred, -- noqa: RF04
+    {{ cast_columns(['opened', 'spam_complaints'], dbt.type_bigint()) }},
+    {{ safe_divide('delivered', 'sent') }} as delivery_rate,
+    {{ safe_divide('opened', 'delivered') }} as open_rate
+from named

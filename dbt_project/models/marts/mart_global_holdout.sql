@@ -168,63 +168,20 @@ rated as (
         {{ safe_divide('coalesce(purchase_counts.buyers, 0)', 'member_counts.members') }} as conversion,  -- noqa: RF04
         {{ safe_divide('coalesce(purchase_counts.revenue, 0)', 'member_counts.members') }} as revenue_per_member
     from month_groups
-    left join member_counts
-        on
-            month_groups.report_month = member_counts.report_month
-            and month_groups.grp = member_counts.grp
-    left join purchase_counts
-        on
-            month_groups.report_month = purchase_counts.report_month
-            and month_groups.grp = purchase_counts.grp
+    {{ left_join_on('month_groups', ['member_counts', 'purchase_counts'], ['report_month', 'grp']) }}
 
 ),
 
 compared as (
 
-    select
-        rated.*,
-        holdout_group.members as holdout_members,
-        holdout_group.revenue_per_member as holdout_revenue_per_member,
-        rated.conversion - holdout_group.conversion as lift_abs,
-        {{ wald_diff_se('rated.conversion', 'rated.members', 'holdout_group.conversion', 'holdout_group.members') }}
-            as se_unpooled,
-        {{ pooled_rate('rated.buyers', 'rated.members', 'holdout_group.buyers', 'holdout_group.members') }}
-            as pooled_rate
-    from rated
-    left join rated as holdout_group
-        on
-            rated.report_month = holdout_group.report_month
-            and holdout_group.grp = 'holdout'
-            and rated.grp = 'messaged'
-            and rated.members > 0
-            and holdout_group.members > 0
-
-),
-
-tested as (
-
-    select
-        *,
-        {{ pooled_diff_se('pooled_rate', 'members', 'holdout_members') }} as se_pooled
-    from compared
-
-),
-
-z_scored as (
-
-    select
-        *,
-        {{ safe_divide('lift_abs', 'se_pooled') }} as z_score
-    from tested
+    {{ compared_with_group('rated', 'report_month', 'holdout') }}
 
 )
 
 select
     report_month as month, -- noqa: RF04
     cast(grp as {{ dbt.type_string() }}) as grp,
-    cast(members as {{ dbt.type_bigint() }}) as members,
-    cast(buyers as {{ dbt.type_bigint() }}) as buyers,
-    cast(purchases as {{ dbt.type_bigint() }}) as purchases,
+    {{ cast_columns(['members', 'buyers', 'purchases'], dbt.type_bigint()) }},
     revenue,
     conversion,
     revenue_per_member,
@@ -232,5 +189,5 @@ select
     lift_abs - {{ z_95() }} * se_unpooled as lift_ci_low,
     lift_abs + {{ z_95() }} * se_unpooled as lift_ci_high,
     {{ normal_two_sided_p('z_score') }} as p_value,
-    (revenue_per_member - holdout_revenue_per_member) * members as incremental_revenue
-from z_scored
+    (revenue_per_member - baseline_revenue_per_member) * members as incremental_revenue
+from compared

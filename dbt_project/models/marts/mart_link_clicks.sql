@@ -1,5 +1,5 @@
 -- One row per mailing and link (the clicked URL without fragment and utm_* parameters, from
--- int_provider_events). share_of_openers = unique_clickers / opened (e-mail) or / delivered
+-- int_mailing_link_clicks). share_of_openers = unique_clickers / opened (e-mail) or / delivered
 -- (SMS, push); rank by unique_clickers, then total_clicks, then link; rank 1 is the most popular.
 with
 
@@ -15,10 +15,9 @@ recipients as (
 
 ),
 
-clicks as (
+link_clicks as (
 
-    select * from {{ ref('int_provider_events') }}
-    where is_matched_to_dispatch and event_type = 'clicked' and link is not null
+    select * from {{ ref('int_mailing_link_clicks') }}
 
 ),
 
@@ -34,50 +33,28 @@ reach as (
 
 ),
 
-link_counts as (
+based as (
 
     select
-        mailing_id,
-        link,
-        count(*) as total_clicks,
-        count(distinct customer_id) as unique_clickers
-    from clicks
-    group by mailing_id, link
-
-),
-
-ranked as (
-
-    select
-        link_counts.mailing_id,
-        link_counts.link,
-        link_counts.total_clicks,
-        link_counts.unique_clickers,
-        case when mailings.channel = 'email' then reach.opened else reach.delivered end as base,
-        row_number() over (
-            partition by link_counts.mailing_id
-            order by link_counts.unique_clickers desc, link_counts.total_clicks desc, link_counts.link asc
-        ) as link_rank
-    from link_counts
+        link_clicks.*,
+        case when mailings.channel = 'email' then reach.opened else reach.delivered end as base
+    from link_clicks
     inner join mailings
-        on link_counts.mailing_id = mailings.mailing_id
+        on link_clicks.mailing_id = mailings.mailing_id
     left join reach
-        on link_counts.mailing_id = reach.mailing_id
+        on link_clicks.mailing_id = reach.mailing_id
 
 ),
 
 named as (
 
-    {{ with_mailing_name('ranked') }}
+    {{ with_mailing_name('based') }}
 
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(link as {{ dbt.type_string() }}) as link,
-    cast(total_clicks as {{ dbt.type_bigint() }}) as total_clicks,
-    cast(unique_clickers as {{ dbt.type_bigint() }}) as unique_clickers,
+    {{ cast_columns(['mailing_id', 'mailing_name', 'link'], dbt.type_string()) }},
+    {{ cast_columns(['total_clicks', 'unique_clickers'], dbt.type_bigint()) }},
     {{ safe_divide('unique_clickers', 'base') }} as share_of_openers,
     cast(link_rank as {{ dbt.type_bigint() }}) as rank, -- noqa: RF04
     link_rank = 1 as is_most_popular

@@ -154,19 +154,8 @@ select
 from mailing_days
 left join mailing_names
     on mailing_days.mailing_id = mailing_names.mailing_id
-left join sends
-    on
-        mailing_days.mailing_id = sends.mailing_id
-        and mailing_days.report_date = sends.report_date
-left join deliveries
-    on
-        mailing_days.mailing_id = deliveries.mailing_id
-        and mailing_days.report_date = deliveries.report_date
-left join engagement
-    on
-        mailing_days.mailing_id = engagement.mailing_id
-        and mailing_days.report_date = engagement.report_date
-left join sales
-    on
-        mailing_days.mailing_id = sales.mailing_id
-        and mailing_days.report_date = sales.report_date
+{{ left_join_on(
+    'mailing_days',
+    ['sends', 'deliveries', 'engagement', 'sales'],
+    ['mailing_id', 'report_date']
+) }}

@@ -166,14 +166,7 @@ counted as (
     from variants
     inner join mailings
         on variants.mailing_id = mailings.mailing_id
-    left join stage_counts
-        on
-            variants.mailing_id = stage_counts.mailing_id
-            and variants.variant = stage_counts.variant
-    left join opt_out_counts
-        on
-            variants.mailing_id = opt_out_counts.mailing_id
-            and variants.variant = opt_out_counts.variant
+    {{ left_join_on('variants', ['stage_counts', 'opt_out_counts'], ['mailing_id', 'variant']) }}
 
 ),
 
@@ -184,23 +177,16 @@ named as (
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(variant as {{ dbt.type_string() }}) as variant,
-    cast(channel as {{ dbt.type_string() }}) as channel,
-    cast(sent as {{ dbt.type_bigint() }}) as sent,
-    cast(delivered as {{ dbt.type_bigint() }}) as delivered,
-    cast(opened as {{ dbt.type_bigint() }}) as opened,
-    cast(clicked as {{ dbt.type_bigint() }}) as clicked,
-    cast(converted as {{ dbt.type_bigint() }}) as converted,
-    cast(machine_opens as {{ dbt.type_bigint() }}) as machine_opens,
+    {{ cast_columns(['mailing_id', 'mailing_name', 'variant', 'channel'], dbt.type_string()) }},
+    {{ cast_columns([
+        'sent', 'delivered', 'opened', 'clicked', 'converted', 'machine_opens'
+    ], dbt.type_bigint()) }},
     {{ safe_divide('delivered', 'sent') }} as delivery_rate,
     {{ safe_divide('opened', 'delivered') }} as open_rate,
     {{ safe_divide('clicked', 'opened') }} as click_to_open_rate,
     {{ safe_divide('clicked', 'delivered') }} as click_rate,
     {{ safe_divide('converted', 'clicked') }} as conversion_rate,
-    cast(unsubscribed as {{ dbt.type_bigint() }}) as unsubscribed,
-    cast(spam_complaints as {{ dbt.type_bigint() }}) as spam_complaints,
+    {{ cast_columns(['unsubscribed', 'spam_complaints'], dbt.type_bigint()) }},
     {{ safe_divide('unsubscribed', 'delivered') }} as unsubscribe_rate,
     {{ safe_divide('spam_complaints', 'delivered') }} as spam_rate
 from named

@@ -1,6 +1,6 @@
 -- One row per mailing: its link clicks (clicks with a link, as in mart_link_clicks).
 -- links_clicked = distinct links; unique_clicks = distinct (customer, link) pairs;
--- most_popular_link = rank 1 of mart_link_clicks' order; clicks_per_delivered = total_clicks /
+-- most_popular_link = rank 1 of int_mailing_link_clicks; clicks_per_delivered = total_clicks /
 -- delivered recipients (null when none delivered).
 with
 
@@ -16,10 +16,9 @@ recipients as (
 
 ),
 
-clicks as (
+link_clicks as (
 
-    select * from {{ ref('int_provider_events') }}
-    where is_matched_to_dispatch and event_type = 'clicked' and link is not null
+    select * from {{ ref('int_mailing_link_clicks') }}
 
 ),
 
@@ -33,40 +32,17 @@ delivered as (
 
 ),
 
+-- a customer counts once per link, so the links' unique clickers add up to the distinct
+-- (customer, link) pairs
 click_counts as (
 
     select
         mailing_id,
-        count(*) as total_clicks,
-        count(distinct link) as links_clicked,
-        count(distinct {{ dbt.concat(['customer_id', "'|'", 'link']) }}) as unique_clicks
-    from clicks
+        sum(total_clicks) as total_clicks,
+        count(*) as links_clicked,
+        sum(unique_clickers) as unique_clicks
+    from link_clicks
     group by mailing_id
-
-),
-
-link_counts as (
-
-    select
-        mailing_id,
-        link,
-        count(*) as total_clicks,
-        count(distinct customer_id) as unique_clickers
-    from clicks
-    group by mailing_id, link
-
-),
-
-top_links as (
-
-    select
-        mailing_id,
-        link,
-        row_number() over (
-            partition by mailing_id
-            order by unique_clickers desc, total_clicks desc, link asc
-        ) as link_rank
-    from link_counts
 
 ),
 
@@ -82,7 +58,7 @@ counted as (
     from mailings
     left join click_counts
         on mailings.mailing_id = click_counts.mailing_id
-    left join top_links
+    left join link_clicks as top_links
         on
             mailings.mailing_id = top_links.mailing_id
             and top_links.link_rank = 1
@@ -98,11 +74,8 @@ named as (
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(total_clicks as {{ dbt.type_bigint() }}) as total_clicks,
-    cast(links_clicked as {{ dbt.type_bigint() }}) as links_clicked,
-    cast(unique_clicks as {{ dbt.type_bigint() }}) as unique_clicks,
+    {{ cast_columns(['mailing_id', 'mailing_name'], dbt.type_string()) }},
+    {{ cast_columns(['total_clicks', 'links_clicked', 'unique_clicks'], dbt.type_bigint()) }},
     cast(most_popular_link as {{ dbt.type_string() }}) as most_popular_link,
     {{ safe_divide('total_clicks', 'delivered') }} as clicks_per_delivered
 from named

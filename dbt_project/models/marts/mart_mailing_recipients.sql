@@ -87,15 +87,5 @@ select
         end as {{ dbt.type_string() }}
     ) as attribution
 from recipients
-left join mailing_names
-    on recipients.mailing_id = mailing_names.mailing_id
-left join mailings
-    on recipients.mailing_id = mailings.mailing_id
-left join customer_purchases
-    on
-        recipients.mailing_id = customer_purchases.mailing_id
-        and recipients.customer_id = customer_purchases.customer_id
-left join unsubscribers
-    on
-        recipients.mailing_id = unsubscribers.mailing_id
-        and recipients.customer_id = unsubscribers.customer_id
+{{ left_join_on('recipients', ['mailing_names', 'mailings'], ['mailing_id']) }}
+{{ left_join_on('recipients', ['customer_purchases', 'unsubscribers'], ['mailing_id', 'customer_id']) }}

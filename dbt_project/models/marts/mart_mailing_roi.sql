@@ -81,25 +81,15 @@ combined as (
         coalesce(claims.assisted_revenue, 0) as assisted_revenue,
         treatment_lift.incremental_revenue
     from mailings
-    left join mailing_names
-        on mailings.mailing_id = mailing_names.mailing_id
-    left join costs
-        on mailings.mailing_id = costs.mailing_id
-    left join claims
-        on mailings.mailing_id = claims.mailing_id
-    left join treatment_lift
-        on mailings.mailing_id = treatment_lift.mailing_id
+    {{ left_join_on('mailings', ['mailing_names', 'costs', 'claims', 'treatment_lift'], ['mailing_id']) }}
 
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
-    cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
-    cast(channel as {{ dbt.type_string() }}) as channel,
-    cast(messages as {{ dbt.type_bigint() }}) as messages,
-    cast(billable_units as {{ dbt.type_bigint() }}) as billable_units,
+    {{ cast_columns([
+        'mailing_id', 'mailing_name', 'campaign_id', 'campaign_name', 'channel'
+    ], dbt.type_string()) }},
+    {{ cast_columns(['messages', 'billable_units'], dbt.type_bigint()) }},
     cast(total_cost as decimal(38, 6)) as cost, -- noqa: RF04
     cast(direct_purchases as {{ dbt.type_bigint() }}) as direct_purchases,
     cast(direct_revenue as decimal(38, 2)) as direct_revenue,

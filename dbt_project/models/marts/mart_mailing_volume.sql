@@ -71,9 +71,4 @@ select
     cast(coalesce(dispatch_counts.skipped, 0) as {{ dbt.type_bigint() }}) as skipped,
     cast(coalesce(audience_counts.actual_recipients, 0) as {{ dbt.type_bigint() }}) as actual_recipients
 from mailings
-left join mailing_names
-    on mailings.mailing_id = mailing_names.mailing_id
-left join audience_counts
-    on mailings.mailing_id = audience_counts.mailing_id
-left join dispatch_counts
-    on mailings.mailing_id = dispatch_counts.mailing_id
+{{ left_join_on('mailings', ['mailing_names', 'audience_counts', 'dispatch_counts'], ['mailing_id']) }}

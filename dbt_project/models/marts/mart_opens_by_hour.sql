@@ -83,10 +83,8 @@ named as (
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
+    {{ cast_columns(['mailing_id', 'mailing_name'], dbt.type_string()) }},
     cast(hour_of_day as {{ dbt.type_int() }}) as hour, -- noqa: RF04
-    cast(opens as {{ dbt.type_bigint() }}) as opens,
-    cast(unique_openers as {{ dbt.type_bigint() }}) as unique_openers,
+    {{ cast_columns(['opens', 'unique_openers'], dbt.type_bigint()) }},
     {{ safe_divide('opens', 'total_opens') }} as share_of_opens
 from named

@@ -82,10 +82,7 @@ counted as (
         coalesce(message_counts.other_error, 0) as other_error,
         coalesce(message_counts.skipped, 0) as skipped
     from mailings
-    left join message_counts
-        on mailings.mailing_id = message_counts.mailing_id
-    left join segment_counts
-        on mailings.mailing_id = segment_counts.mailing_id
+    {{ left_join_on('mailings', ['message_counts', 'segment_counts'], ['mailing_id']) }}
 
 ),
 
@@ -96,18 +93,11 @@ named as (
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(messages as {{ dbt.type_bigint() }}) as messages,
-    cast(segments as {{ dbt.type_bigint() }}) as segments,
-    cast(delivered as {{ dbt.type_bigint() }}) as delivered,
-    cast(sent_no_receipt as {{ dbt.type_bigint() }}) as sent_no_receipt,
-    cast(queued as {{ dbt.type_bigint() }}) as queued,
-    cast(undelivered as {{ dbt.type_bigint() }}) as undelivered,
-    cast(routing_error as {{ dbt.type_bigint() }}) as routing_error,
-    cast(expired as {{ dbt.type_bigint() }}) as expired,
-    cast(rejected as {{ dbt.type_bigint() }}) as rejected,
-    cast(other_error as {{ dbt.type_bigint() }}) as other_error,
+    {{ cast_columns(['mailing_id', 'mailing_name'], dbt.type_string()) }},
+    {{ cast_columns([
+        'messages', 'segments', 'delivered', 'sent_no_receipt', 'queued', 'undelivered',
+        'routing_error', 'expired', 'rejected', 'other_error'
+    ], dbt.type_bigint()) }},
     cast(expired as {{ dbt.type_bigint() }}) as soft_bounces,
     cast(routing_error + rejected as {{ dbt.type_bigint() }}) as hard_bounces,
     cast(skipped as {{ dbt.type_bigint() }}) as skipped

@@ -10,8 +10,7 @@ suppressions as (
 )
 
 select
-    cast(contact_hash as {{ dbt.type_string() }}) as contact_hash,
-    cast(channel as {{ dbt.type_string() }}) as channel,
+    {{ cast_columns(['contact_hash', 'channel'], dbt.type_string()) }},
     cast(hard_bounces as {{ dbt.type_bigint() }}) as hard_bounces,
     cast(suppressed_at as {{ dbt.type_timestamp() }}) as suppressed_at
 from suppressions

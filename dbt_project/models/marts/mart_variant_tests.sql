@@ -119,14 +119,8 @@ named as (
 )
 
 select
-    cast(mailing_id as {{ dbt.type_string() }}) as mailing_id,
-    cast(mailing_name as {{ dbt.type_string() }}) as mailing_name,
-    cast(variant_a as {{ dbt.type_string() }}) as variant_a,
-    cast(variant_b as {{ dbt.type_string() }}) as variant_b,
-    cast(members_a as {{ dbt.type_bigint() }}) as members_a,
-    cast(members_b as {{ dbt.type_bigint() }}) as members_b,
-    cast(buyers_a as {{ dbt.type_bigint() }}) as buyers_a,
-    cast(buyers_b as {{ dbt.type_bigint() }}) as buyers_b,
+    {{ cast_columns(['mailing_id', 'mailing_name', 'variant_a', 'variant_b'], dbt.type_string()) }},
+    {{ cast_columns(['members_a', 'members_b', 'buyers_a', 'buyers_b'], dbt.type_bigint()) }},
     conversion_a,
     conversion_b,
     diff,
