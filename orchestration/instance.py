@@ -25,7 +25,42 @@ log = logging.getLogger(__name__)
 # a half-done run is rerun from the start by the next run, whose steps are idempotent), and
 # `free_slots_after_run_end_seconds` frees the slots of finished runs. The CLI does the same
 # check itself before every run (it may run without a daemon).
+# The event log is Dagster's SQLite one with a pool per file (orchestration/event_log_storage.py):
+# the default opens and disposes of an engine for every event; runs, schedules stay the default.
 DAGSTER_YAML = f"""\
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    tag_concurrency_limits:
+      - key: "{WRITER_TAG_KEY}"
+        limit: 1
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+run_launcher:
+  module: orchestration.recovery
+  class: WarehouseRunLauncher
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  free_slots_after_run_end_seconds: 30
+event_log_storage:
+  module: orchestration.event_log_storage
+  class: PooledSqliteEventLogStorage
+  config:
+    dagster_home:
+      env: DAGSTER_HOME
+telemetry:
+  enabled: false
+"""
+
+# What earlier versions wrote; such a file is upgraded in place.
+PREVIOUS_DAGSTER_YAMLS = (
+    f"""\
 concurrency:
   pools:
     default_limit: 1
@@ -48,10 +83,7 @@ run_monitoring:
   free_slots_after_run_end_seconds: 30
 telemetry:
   enabled: false
-"""
-
-# What earlier versions wrote; such a file is upgraded in place.
-PREVIOUS_DAGSTER_YAMLS = (
+""",
     f"""\
 concurrency:
   pools:
