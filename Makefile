@@ -15,13 +15,17 @@ install: $(INSTALLED)
 # Reinstall when the dependency pins change; constraints.txt makes a fresh install resolve the same.
 # uv (pinned, from PyPI into the venv) installs the pinned set in parallel: a fresh install takes
 # a minute or two where pip took five or more. Its output goes to a log (shown when it fails).
+# --compile-bytecode: uv, unlike pip, writes no .pyc unless asked, and where PYTHONDONTWRITEBYTECODE
+# is set (CI machines) Python then compiles Dagster, dbt and GX from source in every process: it
+# was ~20 s of CPU in each small run (benchmarks/fixed_cost_profile.md). Costs ~30 s once here.
 UV_VERSION := 0.13.8
 PIP_LOG := $(VENV)/install.log
 $(INSTALLED): pyproject.toml constraints.txt
 	@echo "install  Python packages into $(VENV): a minute or two on a fresh machine (log: $(PIP_LOG))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install uv==$(UV_VERSION) > $(PIP_LOG) 2>&1 || (tail -30 $(PIP_LOG); exit 1)
-	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e ".[dev]" >> $(PIP_LOG) 2>&1 \
+	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt --compile-bytecode \
+		-e ".[dev]" >> $(PIP_LOG) 2>&1 \
 		|| (tail -30 $(PIP_LOG); exit 1)
 	@echo "install  done"
 	@touch $@
@@ -29,6 +33,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 # The dbt manifest is a build artifact: Dagster loads it, it never parses dbt at import. Parsed
 # with a run's vars and warehouse path, so a first run on data/ reuses this parse.
 prepare: $(INSTALLED)
+	@$(BIN)/python -m compileall -q orchestration ingestion data_checks reporting > /dev/null
 	@echo "prepare  dbt manifest (dbt parse)"
 	@$(BIN)/python -m orchestration.dbt_project
 
@@ -90,7 +95,8 @@ $(SPARK_INSTALLED): $(INSTALLED) pyproject.toml constraints.txt
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq openjdk-17-jre-headless > /dev/null; }
 	@echo "install  the spark extra (dbt-spark, pyspark) into $(VENV) (log: $(PIP_LOG))"
-	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e ".[dev,spark]" >> $(PIP_LOG) 2>&1 \
+	@$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt --compile-bytecode \
+		-e ".[dev,spark]" >> $(PIP_LOG) 2>&1 \
 		|| (tail -30 $(PIP_LOG); exit 1)
 	@touch $@
 
