@@ -20,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
@@ -35,31 +34,46 @@ RUN_ENGINES_KEPT = 4
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
-    """`SqliteEventLogStorage` under `<dagster_home>/history/runs`, one engine per shard.
+    """`SqliteEventLogStorage` under `<instance home>/history/runs`, one engine per shard.
 
-    Configured in dagster.yaml (orchestration/instance.py writes it):
+    Configured in dagster.yaml (orchestration/instance.py writes it), without settings:
 
         event_log_storage:
           module: orchestration.event_log_storage
           class: PooledSqliteEventLogStorage
-          config:
-            dagster_home:
-              env: DAGSTER_HOME
+
+    Its folder is the instance's, like Dagster's default SQLite storage's, so existing history
+    stays readable and an instance opened with `DagsterInstance.from_config(folder)` writes under
+    that folder whatever DAGSTER_HOME says. The folder is known when the instance registers
+    itself, right after building its storages; `dagster_home` gives it up front (tests, tools).
     """
 
-    def __init__(self, dagster_home: str, inst_data: ConfigurableClassData | None = None):
-        self._dagster_home = dagster_home
+    def __init__(
+        self, inst_data: ConfigurableClassData | None = None, dagster_home: str | None = None
+    ):
+        self._inst_data = inst_data
         self._engines: OrderedDict[str, Engine] = OrderedDict()
-        # The same folder as Dagster's default SQLite storage: existing history stays readable.
-        super().__init__(os.path.join(dagster_home, "history", "runs", ""), inst_data=inst_data)
+        self._instance_weakref = None
+        if dagster_home is not None:
+            self._open_folder(dagster_home)
+
+    def _open_folder(self, dagster_home: str) -> None:
+        super().__init__(
+            os.path.join(dagster_home, "history", "runs", ""), inst_data=self._inst_data
+        )
+
+    def register_instance(self, instance) -> None:
+        if not hasattr(self, "_base_dir"):
+            self._open_folder(instance.root_directory)
+        super().register_instance(instance)
 
     @classmethod
     def config_type(cls):
-        return {"dagster_home": StringSource}
+        return {}
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]
-        return cls(inst_data=inst_data, **config_value)
+        return cls(inst_data=inst_data)
 
     def _engine_for_shard(self, shard: str) -> Engine:
         engine = self._engines.get(shard)

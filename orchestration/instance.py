@@ -51,9 +51,6 @@ run_monitoring:
 event_log_storage:
   module: orchestration.event_log_storage
   class: PooledSqliteEventLogStorage
-  config:
-    dagster_home:
-      env: DAGSTER_HOME
 telemetry:
   enabled: false
 """

@@ -8,7 +8,12 @@ import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.event_log_storage import RUN_ENGINES_KEPT, PooledSqliteEventLogStorage
-from orchestration.instance import PREVIOUS_DAGSTER_YAMLS, ensure_dagster_yaml, get_instance
+from orchestration.instance import (
+    PREVIOUS_DAGSTER_YAMLS,
+    ensure_dagster_home,
+    ensure_dagster_yaml,
+    get_instance,
+)
 
 
 @dg.asset
@@ -52,10 +57,23 @@ def test_the_instance_writes_events_that_dagsters_own_storage_reads(tmp_path, mo
         stock.dispose()
 
 
+def test_an_instance_opened_from_its_folder_writes_there_whatever_dagster_home_says(
+    tmp_path, monkeypatch
+):
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = ensure_dagster_home(tmp_path / "data")  # writes our dagster.yaml, sets DAGSTER_HOME
+    monkeypatch.setenv("DAGSTER_HOME", str(elsewhere))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = _materialize(instance)
+    assert (home / "history" / "runs" / f"{run_id}.db").exists()
+    assert not elsewhere.exists()
+
+
 def test_a_watcher_of_a_run_sees_each_write_as_it_happens(tmp_path):
     """The webserver follows a run by watching its shard's .db file: the pool hides no write."""
     base = tmp_path / "history" / "runs"
-    writer = PooledSqliteEventLogStorage(str(tmp_path))
+    writer = PooledSqliteEventLogStorage(dagster_home=str(tmp_path))
     watcher = SqliteEventLogStorage(str(base))
     seen = threading.Event()
     run_id = "0f0f0f0f-0000-4000-8000-000000000001"
@@ -74,7 +92,7 @@ def test_a_watcher_of_a_run_sees_each_write_as_it_happens(tmp_path):
 
 
 def test_engines_are_kept_for_the_index_and_a_few_runs_and_wipe_releases_them(tmp_path):
-    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    storage = PooledSqliteEventLogStorage(dagster_home=str(tmp_path))
     try:
         run_ids = [f"0f0f0f0f-0000-4000-8000-{n:012d}" for n in range(RUN_ENGINES_KEPT + 3)]
         for run_id in run_ids:
