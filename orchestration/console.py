@@ -8,11 +8,13 @@ listens to the run's Dagster events and turns each finished step into one line.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import itertools
 import logging
 import os
 import re
+import select
 import sys
 import threading
 import time
@@ -141,13 +143,34 @@ def capture_logs(log_path: Path, echo: bool) -> Iterator[tuple[TextIO, TextIO]]:
     read_fd, write_fd = os.pipe()
     log = log_path.open("a", encoding="utf-8")
 
+    finished = threading.Event()
+
     def pump() -> None:
-        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as pipe:
-            for text in pipe:
-                log.write(ANSI_ESCAPE.sub("", text))
-                log.flush()
-                if echo:
-                    terminal_err.write(text)
+        # Reads until the with-block has ended and the pipe has nothing more, not until EOF: a
+        # process that inherited fds 1 and 2 (multiprocessing's resource tracker, started by a
+        # run's worker pool, lives as long as the CLI) holds the pipe open, and waiting for EOF
+        # cost 10 s at the end of every run.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        partial = ""
+        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+            while True:
+                if not select.select([pipe], [], [], 0.05)[0]:
+                    if finished.is_set():
+                        break
+                    continue
+                chunk = pipe.read(1 << 16)
+                if not chunk:
+                    break
+                *lines, partial = (partial + decoder.decode(chunk)).split("\n")
+                write_lines([line + "\n" for line in lines])
+        write_lines([partial + decoder.decode(b"", final=True)] if partial else [])
+
+    def write_lines(lines: list[str]) -> None:
+        for text in lines:
+            log.write(ANSI_ESCAPE.sub("", text))
+            if echo:
+                terminal_err.write(text)
+        log.flush()
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
@@ -171,6 +194,7 @@ def capture_logs(log_path: Path, echo: bool) -> Iterator[tuple[TextIO, TextIO]]:
         os.dup2(saved_err, 2)
         os.close(saved_out)
         os.close(saved_err)
+        finished.set()
         reader.join(timeout=10)
         log.close()
         terminal.close()
