@@ -113,5 +113,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
+        if not hasattr(self, "_base_dir"):  # never opened: nothing to release
+            return
         self._dispose_engines()
         super().dispose()

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # check itself before every run (it may run without a daemon).
 # The event log is Dagster's SQLite one with a pool per file (orchestration/event_log_storage.py):
 # the default opens and disposes of an engine for every event; runs, schedules stay the default.
+POOLED_EVENT_LOG_YAML = """\
+event_log_storage:
+  module: orchestration.event_log_storage
+  class: PooledSqliteEventLogStorage
+"""
 DAGSTER_YAML = f"""\
 concurrency:
   pools:
@@ -48,39 +53,13 @@ run_monitoring:
   cancel_timeout_seconds: 180
   max_resume_run_attempts: 0
   free_slots_after_run_end_seconds: 30
-event_log_storage:
-  module: orchestration.event_log_storage
-  class: PooledSqliteEventLogStorage
-telemetry:
+{POOLED_EVENT_LOG_YAML}telemetry:
   enabled: false
 """
 
 # What earlier versions wrote; such a file is upgraded in place.
 PREVIOUS_DAGSTER_YAMLS = (
-    f"""\
-concurrency:
-  pools:
-    default_limit: 1
-  runs:
-    tag_concurrency_limits:
-      - key: "{WRITER_TAG_KEY}"
-        limit: 1
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-run_launcher:
-  module: orchestration.recovery
-  class: WarehouseRunLauncher
-run_monitoring:
-  enabled: true
-  poll_interval_seconds: 30
-  start_timeout_seconds: 180
-  cancel_timeout_seconds: 180
-  max_resume_run_attempts: 0
-  free_slots_after_run_end_seconds: 30
-telemetry:
-  enabled: false
-""",
+    DAGSTER_YAML.replace(POOLED_EVENT_LOG_YAML, ""),  # before the pooled event log
     f"""\
 concurrency:
   pools:
