@@ -35,10 +35,8 @@ class Settings:
     default_attribution_days: int = 7
     hard_bounce_threshold: int = 3
     pii_hash_key: str = DEMO_PII_HASH_KEY
-    # Days before a run's window that incremental facts rebuild too; None: dbt's own default
-    # (the longest attribution window + provider_delay_days).
+    # Days before a run's window that incremental facts rebuild too; None: dbt's own default (0).
     lookback_days: int | None = None
-    provider_delay_days: int = 3
     # The PostgreSQL publication (orchestration/publish_postgres.py): off without a URL.
     publish_postgres_url: str | None = None
     publish_postgres_readers: tuple[str, ...] = ()
@@ -101,7 +99,6 @@ class Settings:
             hard_bounce_threshold=int(env.get("CW_HARD_BOUNCE_THRESHOLD", "3")),
             pii_hash_key=key,
             lookback_days=_optional_int(env.get("CW_LOOKBACK_DAYS")),
-            provider_delay_days=int(env.get("CW_PROVIDER_DELAY_DAYS", "3")),
             publish_postgres_url=env.get("CW_PUBLISH_POSTGRES_URL") or None,
             publish_postgres_readers=tuple(
                 role.strip()
@@ -120,7 +117,6 @@ class Settings:
             "currency": self.currency,
             "default_attribution_days": self.default_attribution_days,
             "hard_bounce_threshold": self.hard_bounce_threshold,
-            "provider_delay_days": self.provider_delay_days,
         }
         if self.lookback_days is not None:
             dbt_vars["lookback_days"] = self.lookback_days

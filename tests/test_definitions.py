@@ -257,3 +257,18 @@ def test_an_existing_dagster_yaml_is_upgraded_only_when_we_wrote_it(tmp_path, mo
     ensure_dagster_yaml(theirs)
     assert (theirs / "dagster.yaml").read_text() == custom  # never rewritten
     assert "does not limit runs tagged campaign_warehouse/writer" in caplog.text
+
+
+def test_the_dbt_resource_builds_no_dbt_adapter_in_dagsters_process():
+    """dagster-dbt builds a dbt adapter before every dbt command (2-3 s a step) only for row
+    counts and column metadata, which our assets never fetch: ours skips it. If dagster-dbt
+    renames the hook, this says so instead of the cost coming back unnoticed."""
+    import inspect
+
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.resources import WarehouseDbtCliResource
+
+    assert "self._initialize_dbt_core_adapter(" in inspect.getsource(DbtCliResource.cli)
+    resource = WarehouseDbtCliResource(project_dir=str(REPO / "dbt_project"))
+    assert resource._initialize_dbt_core_adapter(["build"]) is None

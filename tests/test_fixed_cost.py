@@ -230,7 +230,6 @@ def test_the_facts_read_the_window_from_audit_run_window(runs):
     data, env = runs["data"], runs["env"]
     warehouse = data / "warehouse.duckdb"
     sql = (
-        "-- depends_on: {{ ref('stg_marketing__mailings') }}\n"  # the default lookback reads it
         "select {{ in_run_window(\"cast('2026-10-12' as date)\") }} as inside, "
         "{{ in_run_window(\"cast('2026-10-13' as date)\") }} as at_end, "
         "{{ in_run_window(\"cast('2000-01-01' as date)\") }} as long_before"

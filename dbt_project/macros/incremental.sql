@@ -35,23 +35,11 @@
 
 {% macro lookback_days_sql() -%}
     {#-
-        Days before window_start that a windowed run rebuilds too, for late events: var
-        lookback_days, else the longest attribution window of any mailing plus the providers'
-        usual delays (var provider_delay_days). SQL, not a query at compile time, so unit tests
-        and first builds see the same expression.
+        Days before window_start that a windowed run rebuilds too: var lookback_days (default 0).
+        A fact's unit depends only on its own raw rows, and the watermark already rebuilds every
+        unit that received rows, however late; a lookback only re-does unchanged units.
     -#}
-    {%- if var('lookback_days', none) is not none -%}
-        {{ var('lookback_days') | int }}
-    {%- else -%}
-        (
-            select
-                coalesce(
-                    max(coalesce(attribution_window_days, {{ var('default_attribution_days') }})),
-                    {{ var('default_attribution_days') }}
-                ) + {{ var('provider_delay_days') | int }}
-            from {{ ref('stg_marketing__mailings') }}
-        )
-    {%- endif -%}
+    {{ var('lookback_days', 0) | int }}
 {%- endmacro %}
 
 
