@@ -266,3 +266,86 @@ def test_email_domain_sql_equals_python(con_for, raw, domain):
     con = con_for("unit-test-pii-key")
     assert hashing.email_domain(raw) == domain
     assert _sql(con, "cw_email_domain(?)", raw) == domain
+
+
+def _map_extra_sql(items: list[tuple[str, str]]) -> str:
+    """The ``_extra`` expression readers.py used before (to_json of a map of the non-null pairs):
+    the reference of ``readers._extra_sql``."""
+    from ingestion.sqlutil import lit
+
+    entries = ", ".join(f"{{'key': {lit(k)}, 'value': ({v})::JSON}}" for k, v in items)
+    return (
+        f"nullif(to_json(map_from_entries(list_filter([{entries}], "
+        "lambda e: e.value IS NOT NULL)))::VARCHAR, '{}')"
+    )
+
+
+def test_extra_text_equals_to_json_of_the_map():
+    """readers._extra_sql writes ``extra`` by concatenation: the same text as to_json of the map,
+    for every kind of JSON value (escapes, Unicode, numbers in every spelling, nested values,
+    null) under every kind of key (quotes, backslashes, control characters, case collisions read
+    with json_extract), for JSON records (malformed ones too) and for tabular columns."""
+    import json
+    import random
+
+    from ingestion.readers import _extra_sql
+    from ingestion.sqlutil import ident, json_path, lit
+
+    keys = ["a", 'quo"te', "back\\slash", "ünï", "😀", "ctl\x01", "sp ace", "slash/", "A"]
+    values = [
+        *('"x"', '"é"', '"\\u00e9"', '"\\ud83d\\ude00"', '"\\/"', '"a\\"b"', '"\\\\"'),
+        *('"\\n\\t\\u0001\\u001f"', '"\\u007f"', '"\u2028"', '""', '"  "'),
+        *("1", "1.0", "1.50", "1e5", "1E-7", "-0", "-0.0", "0.1", "3.141592653589793238"),
+        *("12345678901234567890123", "18446744073709551615", "9223372036854775808"),
+        *(
+            "true",
+            "false",
+            "null",
+            '{ "n" : [1, 2, {"z": null}] }',
+            "[]",
+            "{}",
+            '[ "a" , 1.5e300 ]',
+        ),
+    ]
+    rnd = random.Random(7)
+    records = [
+        "{"
+        + ", ".join(
+            f"{json.dumps(k)}: {rnd.choice(values)}" for k in rnd.sample(keys, rnd.randint(0, 5))
+        )
+        + ', "known": 1}'
+        for _ in range(3000)
+    ]
+    records += ['{"a": 1, "a": 2}', '{"a": 1, "A": 2}', "not json", "[1]", '{"a": }', "{}"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE src AS SELECT unnest(?) AS _raw", [records])
+    struct, items, plain = {"known": "VARCHAR"}, [], []
+    for k in keys:  # as readers._json_stage builds them
+        if k.lower() in {s.lower() for s in struct}:
+            items.append(
+                (k, f"CASE WHEN _s IS NOT NULL THEN json_extract(_raw, {json_path(k)}) END")
+            )
+            plain.append((k, f"json_extract(_raw, {json_path(k)})"))
+        else:
+            struct[k] = "JSON"
+            items.append((k, f"_s.{ident(k)}"))
+            plain.append((k, f"_s.{ident(k)}"))
+    rows = con.execute(
+        f"""SELECT _raw, CASE WHEN _s IS NOT NULL THEN {_map_extra_sql(plain)} END,
+                   {_extra_sql(items)}
+            FROM (SELECT _raw, try(from_json(_raw, {lit(json.dumps(struct))})) AS _s FROM src)"""
+    ).fetchall()
+    assert [r for r in rows if r[1] != r[2]] == []
+    assert sum(r[2] is not None for r in rows) > 2000
+
+    con.execute(
+        """CREATE TABLE tab AS SELECT * FROM (VALUES
+            ('x', 1, 1.5::DOUBLE, [1, 2], {'a': 'é"'}, NULL::VARCHAR),
+            ('é\\n"', NULL, 1e300, [], NULL, 'z'),
+            (NULL, NULL, NULL, NULL, NULL, NULL)) v(c1, c2, c3, c4, c5, c6)"""
+    )
+    tabular = [(c, f"to_json(s.{c})") for c in ("c1", "c2", "c3", "c4", "c5", "c6")]
+    got = con.execute(
+        f"SELECT {_map_extra_sql(tabular)}, {_extra_sql(tabular)} FROM tab s"
+    ).fetchall()
+    assert all(old == new for old, new in got) and got[-1] == (None, None)
