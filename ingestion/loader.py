@@ -73,7 +73,7 @@ def ingest_batch(
                 batch.rejected[ordinal] = missing
         readers.finish_stage(con, spec, batch)
         timer.lap(spec.name, "read")
-        layout = validation.build_typed(con, spec, currency)
+        layout = validation.build_typed(con, spec, currency, rescan=not batch.stage_reparses)
         timer.lap(spec.name, "validate")
         _load(con, spec, files, results, batch, layout, ingested_at, timer)
     finally:

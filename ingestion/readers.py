@@ -85,6 +85,7 @@ class BatchRead:
     staged: dict[int, StagedFile] = field(default_factory=dict)  # ordinal -> readable file
     rejected: dict[int, str] = field(default_factory=dict)  # ordinal -> message naming the file
     groups: list[Group] = field(default_factory=list)
+    stage_reparses: bool = False  # _cw_stage is a view that parses JSON: each read parses again
 
 
 def stage_field(i: int) -> str:
@@ -167,6 +168,7 @@ def finish_stage(con: duckdb.DuckDBPyConnection, spec: FeedSpec, batch: BatchRea
     # JSON records are then parsed once into a table.
     parsed = any(g.kind.startswith("json") for g in batch.groups if g.files)
     kind = "TABLE" if parsed and any(f.kind in PII_KINDS for f in spec.fields) else "VIEW"
+    batch.stage_reparses = parsed and kind == "VIEW"
     con.execute(f"CREATE OR REPLACE TEMP {kind} {STAGE} AS\n" + "\nUNION ALL\n".join(parts))
 
 

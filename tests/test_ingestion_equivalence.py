@@ -63,6 +63,24 @@ def test_raw_and_audit_tables_match_the_per_file_loader(tmp_path, golden, batch_
     assert _differences(got, golden) == []
 
 
+@pytest.mark.parametrize(
+    "batch_bytes", [pipeline.DEFAULT_BATCH_BYTES, 1], ids=["batched", "file-by-file"]
+)
+def test_value_lookups_for_every_field_match_the_per_file_loader(
+    tmp_path, golden, monkeypatch, batch_bytes
+):
+    """Typed values and reasons computed once per distinct value (validation.LOOKUP_KINDS) for
+    EVERY candidate field of every batch, whatever its size and repetition (the real thresholds
+    pick only big batches that repeat their values): the same rows as the golden, bad values and
+    their reasons included."""
+    from ingestion import validation
+
+    monkeypatch.setattr(validation, "LOOKUP_MIN_ROWS", 0)
+    monkeypatch.setattr(validation, "LOOKUP_MAX_SHARE", float("inf"))
+    got = run(tmp_path, {"batch_bytes": batch_bytes}, workers=1)
+    assert _differences(got, golden) == []
+
+
 def test_guarded_masking_equals_the_plain_patterns():
     """cw_mask skips its regexes when a cheap necessary condition fails (masking.PHONE_GUARD, '@'):
     on many random strings of digits, separators and e-mail parts it masks exactly as the
