@@ -164,10 +164,12 @@ def finish_stage(con: duckdb.DuckDBPyConnection, spec: FeedSpec, batch: BatchRea
             f" NULL::VARCHAR AS _bad, NULL::VARCHAR AS _extra, {nulls} WHERE false"
         ]
     # A view: each file is parsed once, by the statement that builds the typed table. But when
-    # personal data is hashed per distinct value (hashing.create_lookup), the stage is read twice:
-    # JSON records are then parsed once into a table.
+    # personal data is hashed per distinct value (hashing.create_lookup), or a child array is
+    # exploded (orders' lines: validation._build_child), the stage is read twice: JSON records
+    # are then parsed once into a table.
     parsed = any(g.kind.startswith("json") for g in batch.groups if g.files)
-    kind = "TABLE" if parsed and any(f.kind in PII_KINDS for f in spec.fields) else "VIEW"
+    read_twice = spec.child is not None or any(f.kind in PII_KINDS for f in spec.fields)
+    kind = "TABLE" if parsed and read_twice else "VIEW"
     batch.stage_reparses = parsed and kind == "VIEW"
     con.execute(f"CREATE OR REPLACE TEMP {kind} {STAGE} AS\n" + "\nUNION ALL\n".join(parts))
 
