@@ -137,12 +137,20 @@ def typed_expr(f: Field, v: str) -> str:
 
 def reason_exprs(f: Field, v: str, t: str, currency: str | None = None) -> list[str]:
     """SQL expressions, each NULL or one problem of field ``f`` (text ``v``, typed ``t``)."""
+    return missing_reason_exprs(f, v) + value_reason_exprs(f, v, t, currency)
+
+
+def missing_reason_exprs(f: Field, v: str) -> list[str]:
+    """The "missing required value" problem of a required field (none for an optional one)."""
+    if not f.required:
+        return []
+    return [f"CASE WHEN NOT cw_present({v}) THEN 'missing required value (field {f.name})' END"]
+
+
+def value_reason_exprs(f: Field, v: str, t: str, currency: str | None = None) -> list[str]:
+    """The problems of a present value: functions of its text alone (NULL for a NULL text)."""
     out = []
     name = f.name
-    if f.required:
-        out.append(
-            f"CASE WHEN NOT cw_present({v}) THEN 'missing required value (field {name})' END"
-        )
     bad = f"cw_present({v}) AND {t} IS NULL"
     if f.kind == TS:
         out.append(_timestamp_reason(name, v, t))
@@ -265,10 +273,9 @@ def build_typed(
             _create_value_lookup(con, f, v, f"_cw_value_{i}", cur)
             lookups.append(f"LEFT JOIN _cw_value_{i} l_{i} ON l_{i}.v = st.{v}")
             typed += [f"l_{i}.t AS {t}", f"l_{i}.r AS r_{i}"]
-            # "missing required value" stays here (NULL is not in the lookup; the other reasons
-            # are NULL for it), and concat_ws of r_i is concat_ws of the reasons it joins
-            field_reasons = field_reasons[:1] if f.required else []
-            field_reasons.append(f"r_{i}")
+            # "missing required value" stays here (NULL is not in the lookup; the value's
+            # reasons are NULL for it), and concat_ws of r_i is concat_ws of the reasons it joins
+            field_reasons = missing_reason_exprs(f, v) + [f"r_{i}"]
         else:
             typed.append(f"{typed_expr(f, 'st.' + v)} AS {t}")
         reasons += field_reasons
@@ -346,12 +353,12 @@ def _repeated_fields(con: duckdb.DuckDBPyConnection, spec: FeedSpec) -> set[int]
 def _create_value_lookup(
     con: duckdb.DuckDBPyConnection, f: Field, source: str, table: str, currency: str | None
 ) -> None:
-    """``table(v, t, r)``: the typed value and the reasons other than "missing required value"
-    (joined by '; ', NULL when none) of every distinct non-null value of ``_cw_stage.source``."""
-    rest = reason_exprs(f, "v", "t", currency)[1 if f.required else 0 :]
+    """``table(v, t, r)``: the typed value and the value's reasons (value_reason_exprs, joined
+    by '; ', NULL when none) of every distinct non-null value of ``_cw_stage.source``."""
+    value_reasons = value_reason_exprs(f, "v", "t", currency)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT v, t, {_combine(rest)} AS r
+        SELECT v, t, {_combine(value_reasons)} AS r
         FROM (SELECT v, {typed_expr(f, "v")} AS t
               FROM (SELECT DISTINCT {source} AS v FROM {STAGE} WHERE {source} IS NOT NULL))"""
     )
