@@ -10,12 +10,13 @@ warehouses, each ingested with ``ingest_landing_zone`` and built with dbt in-pro
 - D: days 1..15 one at a time (``lookback_days: 0``) with one feed day held back, which then lands
   ten days late: its rows reach the marts through the dates they touch.
 
-Every table of the schemas ``marts`` and ``facts`` is compared row for row (EXCEPT ALL both ways,
-columns named ``_*`` left out, floating point columns rounded to 9 decimals).
+Every table of the schemas ``marts``, ``intermediate`` and ``facts`` is compared row for row
+(EXCEPT ALL both ways, columns named ``_*`` left out, floating point columns rounded to 9 decimals).
 
-A daily run here builds the incremental facts (``DAILY``): everything else is a full rebuild from
-the facts and the staging models, so building it once, after the last day, gives what building it
-after every day would (and keeps this file to a few minutes).
+A daily run here builds what is incremental (``DAILY``: the facts and the intermediate rollups by
+day, each from its previous build); everything else is a full rebuild from those, so building it
+once, after the last day, gives what building it after every day would (and keeps this file to a
+few minutes).
 """
 
 from __future__ import annotations
@@ -34,19 +35,21 @@ import pytest
 
 from demo_data.landing import land_day, landing_days
 from ingestion import IngestSettings, ingest_landing_zone
+from orchestration.nothing_new import FINGERPRINTS_DDL
 from orchestration.settings import Settings
 from tests.conftest import REPO, TEST_HASH_KEY
 
 pytestmark = pytest.mark.slow
 
 DBT_DIR = REPO / "dbt_project"
-COMPARED_SCHEMAS = ("marts", "facts")
+COMPARED_SCHEMAS = ("marts", "intermediate", "facts")
 INGEST = IngestSettings(pii_hash_key=TEST_HASH_KEY)
 HELD_FEED = "sendgrid"  # the late feed day: SendGrid events (every event kind, many dates)
 HELD_DAY_INDEX = 4  # day 5 of the period ...
 LATE_AFTER_INDEX = 14  # ... lands after day 15
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
-DAILY = ["run", "--select", "path:models/facts"]
+# a daily run builds what is incremental: the facts and the intermediate rollups by day
+DAILY = ["run", "--select", "config.materialized:incremental"]
 
 
 # ----------------------------------------------------------------------------- dbt in-process
@@ -358,3 +361,30 @@ def test_a_file_ten_days_late_is_reflected(
     ingest(warehouse, landing)
     dbt(["run"], warehouse, lookback_days=0, **day_window(arrives))
     assert_same(warehouse, first_days_at_once)
+
+
+def test_a_rollup_rebuilds_the_days_its_inputs_touched_and_everything_after_a_code_change(
+    full_refresh, days, dbt, work
+):
+    """int_messages (an incremental rollup by day) keeps a day no new row touched; a build by
+    other code or settings (a new fingerprint in audit.build_fingerprints) rebuilds every day."""
+    warehouse = copy_warehouse(full_refresh, work, "rollup_days")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update intermediate.int_messages set clicks = clicks + 1000 "
+            "where partition_date = (select min(partition_date) from intermediate.int_messages)"
+        )
+    dbt(DAILY, warehouse, **day_window(days[-1]))
+    assert set(compare_warehouses(warehouse, full_refresh)) == {"intermediate.int_messages"}
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists audit")
+        con.execute(FINGERPRINTS_DDL)
+        con.execute("insert into audit.build_fingerprints values ('a run', 'other code', default)")
+    dbt(DAILY, warehouse, **day_window(days[-1]))
+    assert_same(warehouse, full_refresh)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stamps = con.execute(
+            "select distinct _build_fingerprint from intermediate.int_messages"
+        ).fetchall()
+    assert stamps == [("other code",)]

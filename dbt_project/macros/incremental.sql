@@ -20,12 +20,16 @@
 {%- endmacro %}
 
 
-{% macro source_loaded_through(relations) -%}
-    {#- the newest raw ingestion among the fact's sources, stamped on every row this run builds -#}
+{% macro source_loaded_through(relations, column='_ingested_at') -%}
+    {#-
+        The newest raw ingestion among a model's inputs, stamped on every row this run builds:
+        the raw tables' `_ingested_at` for a fact, the inputs' own `_source_loaded_through` for
+        an incremental intermediate model.
+    -#}
     (
-        select max(_ingested_at) from (
+        select max(loaded_at) from (
             {%- for relation in relations %}
-            select max(_ingested_at) as _ingested_at from {{ relation }}
+            select max({{ column }}) as loaded_at from {{ relation }}
             {%- if not loop.last %} union all{% endif %}
             {%- endfor %}
         ) as loaded

@@ -6,9 +6,10 @@ One small demo landing (scale 1, SPARK_DAYS days) is:
 
 - published by the real CLI (`campaign-warehouse run`) on each engine: every published mart is the
   same, row for row (floating point to 1e-9);
-- built on Spark day by day (ingestion, landing for Spark, `dbt run` of the facts with that day's
-  window, in this process: one Spark session for all runs), then by `--full-refresh`: the facts
-  and marts equal those of the one CLI run on Spark (incremental equivalence); a run with a
+- built on Spark day by day (ingestion, landing for Spark, `dbt run` of the facts and the
+  intermediate rollups with that day's window, in this process: one Spark session for all runs),
+  then by `--full-refresh`: the facts, rollups and marts equal those of the one CLI run on Spark
+  (incremental equivalence); a run with a
   one-day window replaces that day's partition only (insert_overwrite, dynamic partitions);
 - a mart's build killed in the published Spark run's folder leaves a folder the next build would
   trip on: the step's clean-up removes it.
@@ -46,7 +47,7 @@ from orchestration.run_window import write_run_window
 from orchestration.settings import Settings
 from orchestration.spark_orphans import metastore_tables
 from tests.conftest import CLI, REPO, TEST_HASH_KEY, cli_env
-from tests.test_incremental import compare_warehouses, day_window
+from tests.test_incremental import DAILY, compare_warehouses, day_window
 
 pytestmark = [
     pytest.mark.spark,
@@ -189,14 +190,14 @@ def ingest_and_land(settings: Settings) -> None:
 
 
 def snapshot(settings: Settings, manifest: Path, out: Path) -> Path:
-    """The facts and marts Spark holds now, copied into the DuckDB file `out` as tables."""
+    """The facts, rollups and marts Spark holds now, copied into the DuckDB file `out` as tables."""
     mirror_spark_tables(settings, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(out)) as con:
         con.execute(f"attach '{settings.warehouse_path}' as built (read_only)")
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = 'built' and table_schema in ('facts', 'marts')"
+            "where table_catalog = 'built' and table_schema in ('facts', 'intermediate', 'marts')"
         ).fetchall()
         for schema, table in tables:
             con.execute(f"create schema if not exists {schema}")
@@ -215,8 +216,8 @@ def partition_files(settings: Settings, table: str) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def day_by_day(work, source, published_runs):
-    """Each day landed, ingested, landed for Spark and its facts built with that day's window
-    (lookback 0: the day and the dates its new rows touch); then the rest (`dbt run`). Built
+    """Each day landed, ingested, landed for Spark and its facts and rollups built with that day's
+    window (lookback 0: the day and the dates its new rows touch); then the rest (`dbt run`). Built
     while the published runs (started first) go on in the background."""
     data_dir = work / "day_by_day"
     settings = Settings(landing_dir=data_dir / "landing", data_dir=data_dir, engine="spark")
@@ -234,7 +235,7 @@ def day_by_day(work, source, published_runs):
     for day in days:
         assert land_day(source, settings.landing_dir, day)
         ingest_and_land(settings)
-        dbt(["run", "--select", "path:models/facts"], lookback_days=0, **day_window(day))
+        dbt(DAILY, lookback_days=0, **day_window(day))
     # everything, as the job's steps do: the staging tables (snapshot pickers, built while the raw
     # tables were empty) and the facts of the last window again, then the marts
     dbt(["run"], **day_window(days[-1]))
@@ -273,7 +274,7 @@ def test_published_marts_are_the_same_on_both_engines(duckdb_run, spark_run):
 
 def test_spark_day_by_day_equals_one_run_equals_full_refresh(work, day_by_day, spark_run):
     settings, dbt, _ = day_by_day
-    one_run = spark_run / "warehouse.duckdb"  # facts and marts of the CLI run, read from Spark
+    one_run = spark_run / "warehouse.duckdb"  # facts, rollups, marts of the CLI run (Spark)
     snapshots = work / "snapshots"
     daily = snapshot(settings, dbt.manifest_path, snapshots / "daily" / "warehouse.duckdb")
     diffs = compare_warehouses(daily, one_run)

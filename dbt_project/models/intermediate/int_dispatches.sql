@@ -1,5 +1,7 @@
 -- One row per dispatch, with the audience row it was made for (group, variant,
--- eligibility) and the contact it went to (the audience address hash).
+-- eligibility) and the contact it went to (the audience address hash). Incremental by
+-- partition_date, the dispatch's day: a run rebuilds the days holding dispatches rebuilt since
+-- the last build, or whose audience row was (macros/incremental_rollups.sql).
 with
 
 dispatches as (
@@ -12,7 +14,25 @@ audience as (
 
     select * from {{ ref('fct_audience') }}
 
+){% if is_incremental() %},
+
+rebuilt_dates as (
+
+    {{ rebuilt_since_watermark('dispatches') }}
+    union
+    select dispatches.partition_date
+    from dispatches
+    inner join audience
+        on
+            dispatches.mailing_id = audience.mailing_id
+            and dispatches.customer_id = audience.customer_id
+    where audience._source_loaded_through > {{ fact_watermark() }}
+    union
+    select partition_date from dispatches
+    where {{ built_by_other_code() }}
+
 )
+{%- endif %}
 
 select
     dispatches.dispatch_id,
@@ -28,9 +48,14 @@ select
     audience.grp,
     case when audience.grp = 'treatment' then audience.variant end as variant,
     audience.eligibility,
-    audience.address_hash as contact_hash
+    audience.address_hash as contact_hash,
+    dispatches.partition_date,
+    {{ rollup_stamps([ref('fct_dispatches'), ref('fct_audience')]) }}
 from dispatches
 left join audience
     on
         dispatches.mailing_id = audience.mailing_id
         and dispatches.customer_id = audience.customer_id
+{%- if is_incremental() %}
+where dispatches.partition_date in (select rebuilt_dates.partition_date from rebuilt_dates)
+{%- endif %}

@@ -3,18 +3,45 @@
 -- by precedence, not by arrival: delivered (4) > failed/undelivered/bounced (3) >
 -- sent: accepted or no receipt (2) > queued/pending (1). An open (human or machine) or a
 -- click proves delivery; a click also proves an open (e-mail and push; SMS has no opens).
+-- Incremental by partition_date, the dispatch's day: a run rebuilds the days holding dispatches
+-- rebuilt since the last build, or the dispatches of events rebuilt since
+-- (macros/incremental_rollups.sql).
 with
+
+{% if is_incremental() %}
+rebuilt_dates as (
+
+    {{ rebuilt_since_watermark(ref('int_dispatches')) }}
+    union
+    select all_dispatches.partition_date
+    from {{ ref('int_provider_events') }} as rebuilt_events
+    inner join {{ ref('int_dispatches') }} as all_dispatches
+        on rebuilt_events.dispatch_id = all_dispatches.dispatch_id
+    where rebuilt_events._source_loaded_through > {{ fact_watermark() }}
+    union
+    select partition_date from {{ ref('int_dispatches') }}
+    where {{ built_by_other_code() }}
+
+),
+{% endif %}
 
 dispatches as (
 
     select * from {{ ref('int_dispatches') }}
+    {%- if is_incremental() %}
+    where partition_date in (select rebuilt_dates.partition_date from rebuilt_dates)
+    {%- endif %}
 
 ),
 
 events as (
 
     select * from {{ ref('int_provider_events') }}
-    where is_matched_to_dispatch
+    where
+        is_matched_to_dispatch
+        {%- if is_incremental() %}
+        and dispatch_id in (select dispatches.dispatch_id from dispatches)
+        {%- endif %}
 
 ),
 
@@ -124,7 +151,9 @@ select
         as failure_event_type,
     case when statused.final_status_rank = 3 then failures.error_code end as error_code,
     case when statused.final_status_rank = 3 then failures.error_category end as error_category,
-    case when statused.final_status_rank = 3 then failures.bounce_type end as bounce_type
+    case when statused.final_status_rank = 3 then failures.bounce_type end as bounce_type,
+    statused.partition_date,
+    {{ rollup_stamps([ref('int_dispatches'), ref('int_provider_events')]) }}
 from statused
 left join failures
     on

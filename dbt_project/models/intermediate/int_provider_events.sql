@@ -1,6 +1,8 @@
 -- Every canonical provider event (fct_provider_events) joined to its dispatch by provider and
 -- message id, with what is derived from current reference data: the SMS error category
--- (seed sms_error_codes), the bounce type and the normalized link.
+-- (seed sms_error_codes), the bounce type and the normalized link. Incremental by
+-- partition_date, the event's day in fct_provider_events: a run rebuilds the days holding events
+-- rebuilt since the last build or events of a dispatch rebuilt since (macros/incremental_rollups.sql).
 with
 
 dispatches as (
@@ -21,6 +23,25 @@ sms_error_codes as (
 
 ),
 
+{% if is_incremental() %}
+rebuilt_dates as (
+
+    {{ rebuilt_since_watermark('events') }}
+    union
+    select events.partition_date
+    from events
+    inner join dispatches
+        on
+            events.provider = dispatches.provider
+            and events.provider_message_id = dispatches.provider_message_id
+    where dispatches._source_loaded_through > {{ fact_watermark() }}
+    union
+    select partition_date from events
+    where {{ built_by_other_code() }}
+
+),
+{% endif %}
+
 matched as (
 
     select
@@ -40,6 +61,9 @@ matched as (
         on
             events.provider = sms_error_codes.provider
             and events.error_code = sms_error_codes.error_code
+    {%- if is_incremental() %}
+    where events.partition_date in (select rebuilt_dates.partition_date from rebuilt_dates)
+    {%- endif %}
 
 ),
 
@@ -83,5 +107,7 @@ select
         when error_category = 'expired' then 'soft'
     end as bounce_type,
     reason,
-    segments
+    segments,
+    partition_date,
+    {{ rollup_stamps([ref('fct_provider_events'), ref('int_dispatches')]) }}
 from classified

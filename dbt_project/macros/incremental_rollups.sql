@@ -1,0 +1,64 @@
+{#-
+    Incremental intermediate rollups (DECISIONLOG "Intermediate rollups incremental by day").
+
+    int_dispatches, int_provider_events and int_messages replace whole days, as the facts do:
+    the days whose inputs were rebuilt after the model's watermark (the newest
+    `_source_loaded_through` it has seen; the facts stamp every row a run rebuilds), or every day
+    when a row was built by other code or settings (`_build_fingerprint`), since a rollup also
+    depends on the code and the seeds, which the watermark does not see. A first build or
+    --full-refresh builds every day.
+-#}
+
+{% macro rebuilt_since_watermark(relation, unit_column='partition_date') -%}
+    {#- the units of `relation` holding rows rebuilt after this model's watermark -#}
+    select {{ unit_column }} from {{ relation }}
+    where _source_loaded_through > {{ fact_watermark() }}
+{%- endmacro %}
+
+
+{% macro current_build_fingerprint() -%}
+    {#- the fingerprint of the code and settings of the current build, or null if unknown -#}
+    {{ return(adapter.dispatch('current_build_fingerprint')()) }}
+{%- endmacro %}
+
+
+{% macro default__current_build_fingerprint() -%}
+    {#- Spark: orchestration's audit tables live in the DuckDB warehouse, out of dbt's reach -#}
+    cast(null as {{ dbt.type_string() }})
+{%- endmacro %}
+
+
+{% macro duckdb__current_build_fingerprint() -%}
+    {#-
+        The newest fingerprint orchestration recorded (orchestration/nothing_new.py writes one per
+        run before its first dbt step). Read at execution only: a warehouse built by dbt alone
+        has none, and then a definition change needs --full-refresh, as for the facts.
+    -#}
+    {%- set fingerprints = none -%}
+    {%- if execute -%}
+        {%- set fingerprints = adapter.get_relation(
+            database=target.database, schema='audit', identifier='build_fingerprints'
+        ) -%}
+    {%- endif -%}
+    {%- if fingerprints is not none -%}
+        (select fingerprint from {{ fingerprints }} order by recorded_at desc, run_id desc limit 1)
+    {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro built_by_other_code() -%}
+    {#- true when a row of this model was built by other code or settings than the current build -#}
+    exists (
+        select 1 from {{ this }}
+        where coalesce(_build_fingerprint, '') <> coalesce({{ current_build_fingerprint() }}, '')
+    )
+{%- endmacro %}
+
+
+{% macro rollup_stamps(inputs) -%}
+    {#- the bookkeeping columns of an incremental rollup's rows (see the top of this file) -#}
+    {{ source_loaded_through(inputs, '_source_loaded_through') }} as _source_loaded_through,
+    {{ current_build_fingerprint() }} as _build_fingerprint
+{%- endmacro %}
