@@ -40,6 +40,8 @@ HASH_KEY = "bench-key"
 
 
 PROJECT = ROOT / "dbt_project"
+# the intermediate rollups incremental by day (dbt_project.yml)
+ROLLUPS = ("int_dispatches", "int_provider_events", "int_messages")
 # Linux folds the RSS a process had before exec into its ru_maxrss, so a dbt child forked from
 # this (big) process would report our peak: a small wrapper forks dbt and writes its peak (KiB).
 RSS_WRAPPER = """
@@ -69,31 +71,42 @@ def dbt(args: list[str], warehouse: Path, work: Path, dbt_vars: dict, project: P
     seconds = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed ({code}); see {work}/dbt_output.log")
-    elapsed, facts_s = None, None
+    elapsed, facts_s, rollups_s = None, None, None
     if (target / "run_results.json").exists():
-        run_results = json.loads((target / "run_results.json").read_text())
+        # kept per command (run_results/<n>.json in the work dir): the per-model profile
+        kept = work / "run_results" / f"{len(list(work.glob('run_results/*.json'))) + 1}.json"
+        kept.parent.mkdir(exist_ok=True)
+        shutil.copyfile(target / "run_results.json", kept)
+        run_results = json.loads(kept.read_text())
         elapsed = run_results.get("elapsed_time")
-        # the part that should grow with the new data: the incremental facts and their tests
+        # the parts that should grow with the new data only: the incremental facts and the
+        # intermediate rollups by day (their models and tests)
         facts_s = sum(
             r["execution_time"] for r in run_results["results"] if ".fct_" in r["unique_id"]
+        )
+        rollups_s = sum(
+            r["execution_time"]
+            for r in run_results["results"]
+            if any(f".{model}" in r["unique_id"] for model in ROLLUPS)
         )
     rss_mib = int(rss_file.read_text()) / 1024
     return {
         "wall_s": seconds,
         "dbt_elapsed_s": elapsed,
         "facts_s": facts_s,
+        "rollups_s": rollups_s,
         "peak_rss_mib": rss_mib,
     }
 
 
 def fact_rows(warehouse: Path) -> dict[str, int]:
-    """Row counts of the tables in schemas facts and marts (a sanity check of the result)."""
+    """Row counts of the tables in schemas facts, intermediate and marts (a sanity check)."""
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema in ('facts', 'marts') order by 1"
+            "where table_schema in ('facts', 'intermediate', 'marts') order by 1"
         ).fetchall()
         return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for (t,) in tables}
 
@@ -165,14 +178,16 @@ def main() -> None:
 
     print(f"scale {args.scale}, {len(days)} days ({days[0]}..{last}), work dir {work}")
     print(
-        f"{'step':<26} {'wall s':>8} {'dbt s':>8} {'facts s':>8} {'peak RSS MiB':>13} {'rows':>11}"
+        f"{'step':<26} {'wall s':>8} {'dbt s':>8} {'facts s':>8} {'rollups s':>9} "
+        f"{'peak RSS MiB':>13} {'rows':>11}"
     )
     for step, r in results.items():
         dbt_s, rss, rows = r.get("dbt_elapsed_s"), r.get("peak_rss_mib"), r.get("rows")
-        facts_s = r.get("facts_s")
+        facts_s, rollups_s = r.get("facts_s"), r.get("rollups_s")
         print(
             f"{step:<26} {r['wall_s']:8.1f} {'' if dbt_s is None else f'{dbt_s:.1f}':>8} "
             f"{'' if facts_s is None else f'{facts_s:.1f}':>8} "
+            f"{'' if rollups_s is None else f'{rollups_s:.1f}':>9} "
             f"{'' if rss is None else f'{rss:,.0f}':>13} {'' if rows is None else f'{rows:,}':>11}"
         )
     incr = results["dbt build (day N)"]["wall_s"]
@@ -182,8 +197,8 @@ def main() -> None:
     differing = {t for t in full_rows if incremental_rows.get(t) != full_rows[t]}
     differing |= set(incremental_rows) ^ set(full_rows)
     print(
-        "row counts of facts/marts after the incremental build == after the full refresh: "
-        + ("yes" if not differing else f"NO: {sorted(differing)}")
+        "row counts of facts, intermediate and marts after the incremental build == after the "
+        "full refresh: " + ("yes" if not differing else f"NO: {sorted(differing)}")
     )
     if args.json:
         args.json.write_text(

@@ -62,3 +62,27 @@
     {{ source_loaded_through(inputs, '_source_loaded_through') }} as _source_loaded_through,
     {{ current_build_fingerprint() }} as _build_fingerprint
 {%- endmacro %}
+
+
+{% macro order_by_unit(unit_column='partition_date') -%}
+    {#- a first build's rows in unit order (see the dispatched versions) -#}
+    {{ return(adapter.dispatch('order_by_unit')(unit_column)) }}
+{%- endmacro %}
+
+
+{% macro default__order_by_unit(unit_column) -%}
+    {#- Spark: each unit is a partition of its own already -#}
+{%- endmacro %}
+
+
+{% macro duckdb__order_by_unit(unit_column) -%}
+    {#-
+        DuckDB: a unit's rows in a few row groups, so that replacing a unit later rewrites those
+        row groups only when the commit checkpoints, not nearly all of them (measured on
+        int_messages at scale 10: 2.6 s for four days' delete+insert+checkpoint, 0.9 s sorted).
+        Incremental runs append whole units, which keeps them together.
+    -#}
+    {%- if not is_incremental() %}
+order by {{ unit_column }}
+    {%- endif %}
+{%- endmacro %}

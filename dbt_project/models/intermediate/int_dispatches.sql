@@ -59,3 +59,4 @@ left join audience
 {%- if is_incremental() %}
 where dispatches.partition_date in (select rebuilt_dates.partition_date from rebuilt_dates)
 {%- endif %}
+{{ order_by_unit('dispatches.partition_date') }}

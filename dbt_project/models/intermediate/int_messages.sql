@@ -37,11 +37,10 @@ dispatches as (
 events as (
 
     select * from {{ ref('int_provider_events') }}
-    where
-        is_matched_to_dispatch
-        {%- if is_incremental() %}
+    where is_matched_to_dispatch
+    {%- if is_incremental() %}
         and dispatch_id in (select dispatches.dispatch_id from dispatches)
-        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -159,3 +158,4 @@ left join failures
     on
         statused.dispatch_id = failures.dispatch_id
         and failures.failure_rank = 1
+{{ order_by_unit('statused.partition_date') }}

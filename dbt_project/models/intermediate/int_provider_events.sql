@@ -111,3 +111,4 @@ select
     partition_date,
     {{ rollup_stamps([ref('fct_provider_events'), ref('int_dispatches')]) }}
 from classified
+{{ order_by_unit() }}
