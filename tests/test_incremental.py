@@ -13,8 +13,8 @@ warehouses, each ingested with ``ingest_landing_zone`` and built with dbt in-pro
 Every table of the schemas ``marts``, ``intermediate`` and ``facts`` is compared row for row
 (EXCEPT ALL both ways, columns named ``_*`` left out, floating point columns rounded to 9 decimals).
 
-A daily run here builds what is incremental (``DAILY``: the facts and the intermediate rollups by
-day, each from its previous build); everything else is a full rebuild from those, so building it
+A daily run here builds what is incremental (``DAILY``: the facts and the intermediate rollups,
+each from its previous build); everything else is a full rebuild from those, so building it
 once, after the last day, gives what building it after every day would (and keeps this file to a
 few minutes).
 """
@@ -48,8 +48,9 @@ HELD_FEED = "sendgrid"  # the late feed day: SendGrid events (every event kind, 
 HELD_DAY_INDEX = 4  # day 5 of the period ...
 LATE_AFTER_INDEX = 14  # ... lands after day 15
 FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
-# a daily run builds what is incremental: the facts and the intermediate rollups by day
-DAILY = ["run", "--select", "config.materialized:incremental"]
+# a daily run builds what is incremental: the facts and the intermediate rollups (and
+# int_mailings, the one table a rollup reads)
+DAILY = ["run", "--select", "config.materialized:incremental", "int_mailings"]
 
 
 # ----------------------------------------------------------------------------- dbt in-process
@@ -363,19 +364,27 @@ def test_a_file_ten_days_late_is_reflected(
     assert_same(warehouse, first_days_at_once)
 
 
-def test_a_rollup_rebuilds_the_days_its_inputs_touched_and_everything_after_a_code_change(
+# a unit of each kind of rollup, and how to spoil it
+SPOILED_UNITS = {
+    "intermediate.int_messages": "clicks = clicks + 1000 where partition_date = "
+    "(select min(partition_date) from intermediate.int_messages)",
+    "intermediate.int_mailing_recipients": "opens = opens + 1000 where mailing_id = "
+    "(select min(mailing_id) from intermediate.int_mailing_recipients)",
+}
+
+
+def test_a_rollup_rebuilds_the_units_its_inputs_touched_and_all_after_a_code_change(
     full_refresh, days, dbt, work
 ):
-    """int_messages (an incremental rollup by day) keeps a day no new row touched; a build by
-    other code or settings (a new fingerprint in audit.build_fingerprints) rebuilds every day."""
-    warehouse = copy_warehouse(full_refresh, work, "rollup_days")
+    """The rollups (by day: int_messages; by mailing: int_mailing_recipients) keep a unit that
+    no new row touched; a build by other code or settings (a new fingerprint in
+    audit.build_fingerprints) rebuilds every unit."""
+    warehouse = copy_warehouse(full_refresh, work, "rollup_units")
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "update intermediate.int_messages set clicks = clicks + 1000 "
-            "where partition_date = (select min(partition_date) from intermediate.int_messages)"
-        )
+        for table, spoiled in SPOILED_UNITS.items():
+            con.execute(f"update {table} set {spoiled}")
     dbt(DAILY, warehouse, **day_window(days[-1]))
-    assert set(compare_warehouses(warehouse, full_refresh)) == {"intermediate.int_messages"}
+    assert set(compare_warehouses(warehouse, full_refresh)) == set(SPOILED_UNITS)
 
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists audit")
@@ -384,7 +393,6 @@ def test_a_rollup_rebuilds_the_days_its_inputs_touched_and_everything_after_a_co
     dbt(DAILY, warehouse, **day_window(days[-1]))
     assert_same(warehouse, full_refresh)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        stamps = con.execute(
-            "select distinct _build_fingerprint from intermediate.int_messages"
-        ).fetchall()
-    assert stamps == [("other code",)]
+        for table in SPOILED_UNITS:
+            stamps = con.execute(f"select distinct _build_fingerprint from {table}").fetchall()
+            assert stamps == [("other code",)], table

@@ -3,6 +3,10 @@
 -- dispatch; delivered, opened and clicked roll up the customer's messages, so each stage is
 -- a subset of the one before (SMS: is_opened is null). Groups are intent to treat: grp and
 -- variant come from the audience, whether or not the message reached the customer.
+-- Incremental by mailing: a run rebuilds the mailings with audience rows or messages rebuilt
+-- since the last build, or whose channel changed (macros/incremental_rollups.sql).
+{{ config(unique_key='mailing_id', partition_by='mailing_id') }}
+
 with
 
 mailings as (
@@ -11,15 +15,43 @@ mailings as (
 
 ),
 
+{% if is_incremental() %}
+rebuilt_mailings as (
+
+    {{ rebuilt_since_watermark(ref('fct_audience'), 'mailing_id') }}
+    union
+    {{ rebuilt_since_watermark(ref('int_messages'), 'mailing_id') }}
+    union
+    select built.mailing_id
+    from {{ this }} as built
+    inner join mailings
+        on built.mailing_id = mailings.mailing_id
+    where coalesce(built.channel, '') <> coalesce(mailings.channel, '')
+    union
+    select mailing_id from {{ ref('fct_audience') }}
+    where {{ built_by_other_code() }}
+    union
+    select mailing_id from {{ ref('int_messages') }}
+    where {{ built_by_other_code() }}
+
+),
+{% endif %}
+
 audience as (
 
     select * from {{ ref('fct_audience') }}
+    {%- if is_incremental() %}
+    where mailing_id in (select rebuilt_mailings.mailing_id from rebuilt_mailings)
+    {%- endif %}
 
 ),
 
 messages as (
 
     select * from {{ ref('int_messages') }}
+    {%- if is_incremental() %}
+    where mailing_id in (select rebuilt_mailings.mailing_id from rebuilt_mailings)
+    {%- endif %}
 
 ),
 
@@ -142,5 +174,7 @@ select
     first_clicked_at is not null as is_clicked,
     opens,
     machine_opens,
-    clicks
+    clicks,
+    {{ rollup_stamps([ref('fct_audience'), ref('int_messages')]) }}
 from joined
+{{ order_by_unit('mailing_id') }}
