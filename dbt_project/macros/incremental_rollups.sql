@@ -1,12 +1,12 @@
 {#-
-    Incremental intermediate rollups (DECISIONLOG "Intermediate rollups incremental by day").
+    Incremental intermediate rollups (DECISIONLOG "Intermediate rollups incremental").
 
-    int_dispatches, int_provider_events and int_messages replace whole days, as the facts do:
-    the days whose inputs were rebuilt after the model's watermark (the newest
-    `_source_loaded_through` it has seen; the facts stamp every row a run rebuilds), or every day
-    when a row was built by other code or settings (`_build_fingerprint`), since a rollup also
-    depends on the code and the seeds, which the watermark does not see. A first build or
-    --full-refresh builds every day.
+    int_dispatches, int_provider_events and int_messages replace whole days, as the facts do,
+    int_mailing_recipients whole mailings: the units whose inputs were rebuilt after the model's
+    watermark (the newest `_source_loaded_through` it has seen; the facts stamp every row a run
+    rebuilds), or every unit when a row was built by other code or settings
+    (`_build_fingerprint`), since a rollup also depends on the code and the seeds, which the
+    watermark does not see. A first build or --full-refresh builds every unit.
 -#}
 
 {% macro rebuilt_since_watermark(relation, unit_column='partition_date') -%}
