@@ -16,6 +16,20 @@
 {%- endmacro %}
 
 
+{% macro units_touched_by(relation, rebuilt_relation, keys, unit_column='partition_date') -%}
+    {#- the units of `relation` whose rows match, on `keys`, rows of `rebuilt_relation` rebuilt
+        after this model's watermark: a dependency that crosses units -#}
+    select unit_of.{{ unit_column }}
+    from {{ relation }} as unit_of
+    inner join {{ rebuilt_relation }} as rebuilt
+        on
+            {%- for key in keys %}
+            {% if not loop.first %}and {% endif %}unit_of.{{ key }} = rebuilt.{{ key }}
+            {%- endfor %}
+    where rebuilt._source_loaded_through > {{ fact_watermark() }}
+{%- endmacro %}
+
+
 {% macro current_build_fingerprint() -%}
     {#- the fingerprint of the code and settings of the current build, or null if unknown -#}
     {{ return(adapter.dispatch('current_build_fingerprint')()) }}

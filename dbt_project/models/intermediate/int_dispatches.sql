@@ -20,13 +20,7 @@ rebuilt_dates as (
 
     {{ rebuilt_since_watermark('dispatches') }}
     union
-    select dispatches.partition_date
-    from dispatches
-    inner join audience
-        on
-            dispatches.mailing_id = audience.mailing_id
-            and dispatches.customer_id = audience.customer_id
-    where audience._source_loaded_through > {{ fact_watermark() }}
+    {{ units_touched_by('dispatches', 'audience', ['mailing_id', 'customer_id']) }}
     union
     select partition_date from dispatches
     where {{ built_by_other_code() }}

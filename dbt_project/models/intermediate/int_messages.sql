@@ -13,11 +13,7 @@ rebuilt_dates as (
 
     {{ rebuilt_since_watermark(ref('int_dispatches')) }}
     union
-    select all_dispatches.partition_date
-    from {{ ref('int_provider_events') }} as rebuilt_events
-    inner join {{ ref('int_dispatches') }} as all_dispatches
-        on rebuilt_events.dispatch_id = all_dispatches.dispatch_id
-    where rebuilt_events._source_loaded_through > {{ fact_watermark() }}
+    {{ units_touched_by(ref('int_dispatches'), ref('int_provider_events'), ['dispatch_id']) }}
     union
     select partition_date from {{ ref('int_dispatches') }}
     where {{ built_by_other_code() }}

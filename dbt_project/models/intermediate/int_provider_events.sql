@@ -28,13 +28,7 @@ rebuilt_dates as (
 
     {{ rebuilt_since_watermark('events') }}
     union
-    select events.partition_date
-    from events
-    inner join dispatches
-        on
-            events.provider = dispatches.provider
-            and events.provider_message_id = dispatches.provider_message_id
-    where dispatches._source_loaded_through > {{ fact_watermark() }}
+    {{ units_touched_by('events', 'dispatches', ['provider', 'provider_message_id']) }}
     union
     select partition_date from events
     where {{ built_by_other_code() }}
