@@ -77,6 +77,8 @@ def dbt(args: list[str], warehouse: Path, work: Path, dbt_vars: dict, project: P
         kept = work / "run_results" / f"{len(list(work.glob('run_results/*.json'))) + 1}.json"
         kept.parent.mkdir(exist_ok=True)
         shutil.copyfile(target / "run_results.json", kept)
+        # and its dbt log (dbt rewrites dbt.log per command): each statement's timing
+        shutil.copyfile(work / "dbt_logs" / "dbt.log", kept.with_suffix(".log"))
         run_results = json.loads(kept.read_text())
         elapsed = run_results.get("elapsed_time")
         # the parts that should grow with the new data only: the incremental facts and the
