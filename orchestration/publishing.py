@@ -106,15 +106,17 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def table_ddl(table: str, columns: list[tuple[str, str]], doc: TableDoc) -> str:
-    """`create table` with the contract's NOT NULLs and the grain as PRIMARY KEY."""
-    definitions = [
-        f"{quote(name)} {data_type}" + (" not null" if doc.column(name).not_null else "")
-        for name, data_type in columns
+def constraint_statements(table: str, columns: list[str], doc: TableDoc) -> list[str]:
+    """The contract's NOT NULLs and the grain as PRIMARY KEY, added to a filled `table`."""
+    statements = [
+        f"alter table {table} alter column {quote(name)} set not null"
+        for name in columns
+        if doc.column(name).not_null
     ]
     if doc.primary_key:
-        definitions.append(f"primary key ({', '.join(quote(c) for c in doc.primary_key)})")
-    return f"create table {table} (\n    " + ",\n    ".join(definitions) + "\n)"
+        key = ", ".join(quote(c) for c in doc.primary_key)
+        statements.append(f"alter table {table} add primary key ({key})")
+    return statements
 
 
 def comment_statements(table: str, columns: list[str], doc: TableDoc) -> list[str]:
@@ -140,12 +142,19 @@ def _columns(
 
 
 def _copy_mart(conn: duckdb.DuckDBPyConnection, mart: str, doc: TableDoc) -> int:
-    """Create `main.<mart>` with its keys and comments and copy the warehouse's rows into it."""
-    columns = _columns(conn, "warehouse", MARTS_SCHEMA, mart)
+    """Create `main.<mart>` with the warehouse's rows, then its keys and comments.
+
+    The rows go in first and the keys after: DuckDB builds a primary key's index over a filled
+    table in one pass, where a table created with its key checks and indexes row by row as the
+    rows arrive (scale 100's mart_mailing_recipients, 12.9 M rows: 26 s that way, 18 s this way).
+    The rows are the warehouse's, whose build enforced the same contract.
+    """
+    columns = [name for name, _ in _columns(conn, "warehouse", MARTS_SCHEMA, mart)]
     table = f"main.{quote(mart)}"
-    conn.execute(table_ddl(table, columns, doc))
-    conn.execute(f"insert into {table} select * from warehouse.{MARTS_SCHEMA}.{quote(mart)}")
-    for statement in comment_statements(table, [name for name, _ in columns], doc):
+    conn.execute(f"create table {table} as select * from warehouse.{MARTS_SCHEMA}.{quote(mart)}")
+    for statement in constraint_statements(table, columns, doc) + comment_statements(
+        table, columns, doc
+    ):
         conn.execute(statement)
     (rows,) = conn.execute(f"select count(*) from {table}").fetchone()
     return rows
