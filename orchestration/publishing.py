@@ -129,16 +129,17 @@ def comment_statements(table: str, columns: list[str], doc: TableDoc) -> list[st
     return statements
 
 
-def _columns(
+def _column_names(
     conn: duckdb.DuckDBPyConnection, database: str | None, schema: str, table: str
-) -> list[tuple[str, str]]:
-    """(name, type) of each column; `database` None is the connection's own file."""
-    return conn.execute(
-        "select column_name, data_type from duckdb_columns() "
+) -> list[str]:
+    """The table's column names in order; `database` None is the connection's own file."""
+    rows = conn.execute(
+        "select column_name from duckdb_columns() "
         "where database_name = coalesce(?, current_database()) and schema_name = ? "
         "and table_name = ? order by column_index",
         [database, schema, table],
     ).fetchall()
+    return [name for (name,) in rows]
 
 
 def _copy_mart(conn: duckdb.DuckDBPyConnection, mart: str, doc: TableDoc) -> int:
@@ -149,7 +150,7 @@ def _copy_mart(conn: duckdb.DuckDBPyConnection, mart: str, doc: TableDoc) -> int
     rows arrive (scale 100's mart_mailing_recipients, 12.9 M rows: 26 s that way, 18 s this way).
     The rows are the warehouse's, whose build enforced the same contract.
     """
-    columns = [name for name, _ in _columns(conn, "warehouse", MARTS_SCHEMA, mart)]
+    columns = _column_names(conn, "warehouse", MARTS_SCHEMA, mart)
     table = f"main.{quote(mart)}"
     conn.execute(f"create table {table} as select * from warehouse.{MARTS_SCHEMA}.{quote(mart)}")
     for statement in constraint_statements(table, columns, doc) + comment_statements(
@@ -177,7 +178,7 @@ def _write_publications(conn: duckdb.DuckDBPyConnection, record: PublicationReco
     conn.execute(
         "insert into main.publications values (?, ?, ?, ?, ?, ?, ?)", list(record.as_row())
     )
-    columns = [name for name, _ in _columns(conn, None, "main", "publications")]
+    columns = _column_names(conn, None, "main", "publications")
     for statement in comment_statements("main.publications", columns, PUBLICATIONS_DOC):
         conn.execute(statement)
 
